@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+/** What a finished command wrote. */
+export interface Output {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end; rejects, with its stderr, when it exits non-zero. */
+export async function run(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Output> {
+  try {
+    return await exec(file, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const { stderr = '' } = error as { stderr?: string };
+    throw new Error(`${file} ${args.join(' ')} failed: ${(error as Error).message}\n${stderr}`);
+  }
+}
+
+/** One of the two Compose front ends: `docker compose` (v2) or `docker-compose` (v1). */
+export interface ComposeCli {
+  readonly label: string;
+  readonly file: string;
+  readonly prefix: readonly string[];
+}
+
+const CANDIDATES: readonly ComposeCli[] = [
+  { label: 'docker-compose (v1)', file: 'docker-compose', prefix: [] },
+  { label: 'docker compose (v2)', file: 'docker', prefix: ['compose'] },
+];
+
+/** The Compose front ends installed here. */
+export async function installedComposeClis(): Promise<ComposeCli[]> {
+  const found: ComposeCli[] = [];
+  for (const cli of CANDIDATES) {
+    try {
+      await run(cli.file, [...cli.prefix, 'version']);
+      found.push(cli);
+    } catch {
+      // Not installed: the caller decides whether that is fine.
+    }
+  }
+  return found;
+}
+
+/** This repository's docker-compose.yaml, run as one named project. */
+export class ComposeProject {
+  readonly cli: ComposeCli;
+  readonly name: string;
+
+  constructor(cli: ComposeCli, name: string) {
+    this.cli = cli;
+    this.name = name;
+  }
+
+  /** Runs a Compose subcommand on this project. */
+  run(...args: string[]): Promise<Output> {
+    return run(this.cli.file, [...this.cli.prefix, '-p', this.name, ...args]);
+  }
+
+  /** The id of the one container of a service. */
+  async containerId(service: string): Promise<string> {
+    const id = (await this.run('ps', '-q', service)).stdout.trim();
+    if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`expected one container of ${service}, got ${JSON.stringify(id)}`);
+    return id;
+  }
+
+  /** The name Docker gives a network of this project. */
+  network(name: string): string {
+    return `${this.name}_${name}`;
+  }
+}
+
+/** The parts of `docker inspect` these tests read. */
+export interface ContainerInfo {
+  readonly Config: { readonly User: string };
+  readonly State: { readonly Status: string; readonly ExitCode: number; readonly Health?: { readonly Status: string } };
+  readonly HostConfig: { readonly Init: boolean | null; readonly PortBindings: Readonly<Record<string, unknown>> | null };
+  readonly NetworkSettings: {
+    readonly Ports: Readonly<Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }> | null>> | null;
+    readonly Networks: Readonly<Record<string, { readonly IPAddress: string; readonly Gateway: string }>>;
+  };
+}
+
+/** `docker inspect` of one container. */
+export async function inspectContainer(id: string): Promise<ContainerInfo> {
+  const [info] = JSON.parse((await run('docker', ['inspect', id])).stdout) as ContainerInfo[];
+  if (info === undefined) throw new Error(`docker inspect ${id} returned nothing`);
+  return info;
+}
+
+/** `docker network inspect`: whether a network is internal. */
+export async function isInternalNetwork(name: string): Promise<boolean> {
+  const [info] = JSON.parse((await run('docker', ['network', 'inspect', name])).stdout) as Array<{ Internal: boolean }>;
+  if (info === undefined) throw new Error(`docker network inspect ${name} returned nothing`);
+  return info.Internal;
+}
+
+/** Inspects a container until its healthcheck reports healthy, or rejects after `timeoutMs`. */
+export async function waitForHealthy(id: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let status = 'unknown';
+  while (Date.now() < deadline) {
+    status = (await inspectContainer(id)).State.Health?.Status ?? 'no healthcheck';
+    if (status === 'healthy') return;
+    await sleep(250);
+  }
+  throw new Error(`container ${id} was not healthy within ${timeoutMs} ms (last: ${status})`);
+}
+
+/** Asks `url` until it answers 200, or rejects after `timeoutMs`. */
+export async function waitForOk(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    last = await statusOf(url);
+    if (last === '200') return;
+    await sleep(250);
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+function statusOf(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(String(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => resolve(error.message));
+    req.end();
+  });
+}
