@@ -3,7 +3,7 @@
 // address in the answer is checked against what `docker inspect` says.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ComposeProject, inspectContainer, installedComposeClis, isInternalNetwork, run, waitForHealthy, waitForOk } from './docker.js';
+import { ComposeProject, inspectContainer, installedComposeClis, isInternalNetwork, run, statusOf, waitForHealthy, waitForOk } from './docker.js';
 import type { ContainerInfo } from './docker.js';
 
 const URL_ON_HOST = 'http://localhost:8001/';
@@ -56,11 +56,12 @@ for (const cli of clis) {
       for (const port of [proxyPort, relayPort]) assert.ok(port !== undefined && port >= 1024 && port <= 65_535);
     });
 
-    it('publishes service1 on port 8001 and nothing of service2', () => {
+    it('publishes service1 on port 8001 and nothing of service2', async () => {
       assert.deepEqual(Object.keys(service1.HostConfig.PortBindings ?? {}), ['8001/tcp']);
       assert.deepEqual(service2.HostConfig.PortBindings ?? {}, {});
       const published = Object.values(service2.NetworkSettings.Ports ?? {}).filter((bindings) => bindings !== null);
       assert.deepEqual(published, []);
+      assert.match(await statusOf('http://localhost:8002/'), /ECONNREFUSED/);
     });
 
     it('keeps service2 on the internal network only, which service1 joins too', async () => {

@@ -124,14 +124,15 @@ export async function waitForOk(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
 }
 
-function statusOf(url: string): Promise<string> {
+/** The status `url` answers with, or why there is none. */
+export function statusOf(url: string): Promise<string> {
   return new Promise((resolve) => {
     const req = request(url, { agent: false, timeout: 2_000 }, (res) => {
       res.resume();
       resolve(String(res.statusCode));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => resolve(error.message));
+    req.on('error', (error: Error & { code?: string }) => resolve(error.code ?? error.message));
     req.end();
   });
 }
