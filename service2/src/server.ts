@@ -1,69 +1,39 @@
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Config } from './config.js';
 import { greetingLine } from './greeting.js';
-import { logError } from './log.js';
+import { jsonLogger } from './log.js';
+import type { Logger } from './log.js';
+import { createRouter, send } from './router.js';
+import type { Route } from './router.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** Every path the service answers. Each answers GET and HEAD; nothing else. */
-const routes: ReadonlyMap<string, Handler> = new Map<string, Handler>([
-  ['/', greet],
-  ['/healthz', (_req, res) => send(res, 200, 'ok\n')],
+/** Every path service2 answers. Each answers GET and HEAD; nothing else. */
+const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
+  ['/', { handle: greet }],
+  ['/healthz', { handle: (_req, res) => send(res, 200, 'ok\n'), logged: false }],
 ]);
-
-const ALLOWED_METHODS = 'GET, HEAD';
 
 /**
  * Builds service2's HTTP server, not yet listening: the caller picks the
  * address, so tests can listen on port 0 and `main` on the configured one.
+ * Requests are logged to `logger`, one line each.
  */
-export function createServer(_config: Config): Server {
-  return createHttpServer(dispatch);
+export function createServer({ limits }: Config, logger: Logger = jsonLogger): Server {
+  const server = createHttpServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (30 s by default).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs / 4),
+    },
+    createRouter(routes, logger),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  return server;
 }
 
 function greet(req: IncomingMessage, res: ServerResponse): void {
   const line = greetingLine(req.socket);
   if (line === undefined) throw new Error('the connection closed before its addresses were read');
   send(res, 200, line);
-}
-
-function dispatch(req: IncomingMessage, res: ServerResponse): void {
-  const handler = routes.get(pathOf(req.url));
-  if (handler === undefined) {
-    send(res, 404, 'not found\n');
-  } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-    send(res, 405, 'method not allowed\n', { allow: ALLOWED_METHODS });
-  } else {
-    try {
-      handler(req, res);
-    } catch (error) {
-      fail(req, res, error);
-    }
-  }
-}
-
-/** The path of a request target, without its query string. */
-function pathOf(target = '/'): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
-}
-
-// Node leaves the body out of HEAD responses by itself and keeps the headers,
-// Content-Length included, so HEAD needs no handler of its own.
-function send(res: ServerResponse, status: number, body: string, headers: OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
-// The last line of defence: whatever a handler throws is logged and the client
-// gets a generic 500, never the error itself and never a response left open.
-function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-  logError('handler failed', { method: req.method, path: req.url, error: String(error) });
-  if (res.headersSent) res.destroy();
-  else send(res, 500, 'internal server error\n');
 }

@@ -28,6 +28,20 @@ describe('service2 as a process', { timeout: 20_000 }, () => {
     });
   }
 
+  it('writes one JSON line per request on stdout, none for /healthz, and one when it stops', async () => {
+    const port = await freePort(HOST);
+    const { child, lines } = await startService({ PORT: String(port), HOST });
+    await ask({ host: HOST, port, path: '/healthz' });
+    const reply = await ask({ host: HOST, port, from: '127.0.0.3', headers: { 'x-request-id': 'proc-1' } });
+    assert.equal(reply.headers['x-request-id'], 'proc-1');
+    assert.equal(await stop(child), 0);
+    assert.deepEqual(lines.map((line) => [line['service'], line['event'], line['requestId'], line['path'], line['status'], line['remote']]), [
+      ['service2', 'request', 'proc-1', '/', 200, `127.0.0.3:${reply.clientPort}`],
+      ['service2', 'stopping', undefined, undefined, undefined, undefined],
+    ]);
+    for (const line of lines) assert.ok(!Number.isNaN(Date.parse(String(line['time']))));
+  });
+
   it('does not wait for idle keep-alive connections when stopping', async () => {
     const port = await freePort(HOST);
     const { child } = await startService({ PORT: String(port), HOST });

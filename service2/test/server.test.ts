@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LIMITS } from '../src/config.js';
+import type { Config } from '../src/config.js';
 import { createServer } from '../src/server.js';
-import { ask, close, listen } from './helpers.js';
+import { ask, close, listen, RecordingLogger } from './helpers.js';
 
 const SERVER = '127.0.0.2';
 const CLIENT = '127.0.0.3';
+const CONFIG: Config = { port: 8002, limits: LIMITS };
 
 describe('service2 over real sockets', () => {
-  const server = createServer({ port: 8002 });
+  const server = createServer(CONFIG, new RecordingLogger());
   let port = 0;
   before(async () => {
     port = await listen(server, SERVER);
@@ -66,7 +69,7 @@ describe('service2 over real sockets', () => {
 
 describe('service2 address notation', () => {
   it('shows IPv4 clients of a dual-stack server in dotted IPv4, not as ::ffff:', async () => {
-    const server = createServer({ port: 8002 });
+    const server = createServer(CONFIG, new RecordingLogger());
     const port = await listen(server, '::');
     try {
       const reply = await ask({ host: '127.0.0.1', port, from: '127.0.0.1' });
@@ -77,7 +80,7 @@ describe('service2 address notation', () => {
   });
 
   it('shows IPv6 ends in brackets', async () => {
-    const server = createServer({ port: 8002 });
+    const server = createServer(CONFIG, new RecordingLogger());
     const port = await listen(server, '::1');
     try {
       const reply = await ask({ host: '::1', port });
