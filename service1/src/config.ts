@@ -1,5 +1,21 @@
 import { isIP } from 'node:net';
 
+/** The name every log line carries, so that merged logs say who wrote them. */
+export const SERVICE_NAME = 'service1';
+
+/** Bounds on inbound connections, so that slow or idle clients cannot hold the server. */
+export interface ConnectionLimits {
+  /** A request's headers must have arrived this long after it started. */
+  readonly headersTimeoutMs: number;
+  /** A whole request must have arrived this long after it started. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+/** Fixed, not configured: bounds for clients on the open network. */
+export const LIMITS: ConnectionLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5_000 };
+
 /** How service1 runs, read once at start from the environment. */
 export interface Config {
   /** TCP port to listen on (`PORT`, default 8001). */
@@ -10,6 +26,7 @@ export interface Config {
   readonly service2Url: URL;
   /** How long a call to service2 may take, connection to last byte (`UPSTREAM_TIMEOUT_MS`, default 2000). */
   readonly upstreamTimeoutMs: number;
+  readonly limits: ConnectionLimits;
 }
 
 /** A setting in the environment that the service cannot run with. */
@@ -26,9 +43,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const service2Url = httpUrl(env, 'SERVICE2_URL', 'http://service2:8002/');
   const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 2_000, 1, 60_000);
   const host = setting(env, 'HOST');
-  if (host === undefined) return { port, service2Url, upstreamTimeoutMs };
+  if (host === undefined) return { port, service2Url, upstreamTimeoutMs, limits: LIMITS };
   if (isIP(host) === 0) throw new ConfigError(`HOST must be an IP address, got ${JSON.stringify(host)}`);
-  return { port, host, service2Url, upstreamTimeoutMs };
+  return { port, host, service2Url, upstreamTimeoutMs, limits: LIMITS };
 }
 
 function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {

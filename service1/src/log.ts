@@ -1,18 +1,20 @@
-/** The name every log line carries, so merged logs say who wrote them. */
-export const SERVICE_NAME = 'service1';
+import { SERVICE_NAME } from './config.js';
 
-type Fields = Readonly<Record<string, string | number | boolean | undefined>>;
+/** Values a log line can carry. */
+export type LogFields = Record<string, string | number | boolean | undefined>;
 
-/** Writes one JSON line about something that happened to stdout. */
-export function logInfo(event: string, fields: Fields = {}): void {
-  process.stdout.write(line(event, fields));
+/** Where the service reports what happens: `info` for events, `error` for failures. */
+export interface Logger {
+  info(event: string, fields?: Readonly<LogFields>): void;
+  error(event: string, fields?: Readonly<LogFields>): void;
 }
 
-/** Writes one JSON line about something that went wrong to stderr. */
-export function logError(event: string, fields: Fields = {}): void {
-  process.stderr.write(line(event, fields));
-}
+/** One JSON line per event: events on stdout, failures on stderr. */
+export const jsonLogger: Logger = {
+  info: (event, fields = {}) => process.stdout.write(line(event, fields)),
+  error: (event, fields = {}) => process.stderr.write(line(event, fields)),
+};
 
-function line(event: string, fields: Fields): string {
+function line(event: string, fields: Readonly<LogFields>): string {
   return `${JSON.stringify({ time: new Date().toISOString(), service: SERVICE_NAME, event, ...fields })}\n`;
 }

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, SERVICE_NAME } from './config.js';
 import type { Config } from './config.js';
 import { formatEndpoint } from './greeting.js';
-import { logError, logInfo, SERVICE_NAME } from './log.js';
+import { jsonLogger as log } from './log.js';
 import { createServer } from './server.js';
 
 // Past this, connections still open at shutdown are cut so that the process
@@ -24,17 +24,17 @@ const config = readConfig();
 const server = createServer(config);
 
 server.on('error', (error) => {
-  logError('server failed', { error: error.message });
+  log.error('server failed', { error: error.message });
   process.exit(1);
 });
 
 server.listen({ port: config.port, host: config.host }, () => {
   const { address, port } = server.address() as AddressInfo;
-  logInfo('listening', { address: formatEndpoint(address, port), service2: config.service2Url.href });
+  log.info('listening', { address: formatEndpoint(address, port), service2: config.service2Url.href });
 });
 
 function shutdown(signal: NodeJS.Signals): void {
-  logInfo('stopping', { signal });
+  log.info('stopping', { signal });
   // close() stops accepting and waits for requests in flight. A keep-alive
   // connection would hold it open until its idle timeout, so idle ones are
   // closed now and each busy one as soon as its response has gone out.

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.js';
+import { LIMITS, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('listens on port 8001 of every interface and calls http://service2:8002/ within 2000 ms by default', () => {
-    assert.deepEqual(loadConfig({}), { port: 8001, service2Url: new URL('http://service2:8002/'), upstreamTimeoutMs: 2000 });
+    assert.deepEqual(loadConfig({}), { port: 8001, service2Url: new URL('http://service2:8002/'), upstreamTimeoutMs: 2000, limits: LIMITS });
   });
 
   it('treats empty variables as unset', () => {
@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       host: '::1',
       service2Url: new URL('http://[fd00::2]:9002/hello?x=1'),
       upstreamTimeoutMs: 150,
+      limits: LIMITS,
     });
   });
 

@@ -21,6 +21,7 @@ export const likeService2: Behaviour = (_req, res) => {
 export class FakeService2 {
   behaviour: Behaviour = likeService2;
   readonly requests: IncomingMessage[] = [];
+  /** Every connection service2 has accepted, open or closed. */
   readonly connections: Socket[] = [];
   readonly server: Server = createServer((req, res) => {
     this.requests.push(req);
@@ -32,6 +33,11 @@ export class FakeService2 {
   constructor(host: string) {
     this.host = host;
     this.server.on('connection', (socket: Socket) => this.connections.push(socket));
+  }
+
+  /** How many connections to service2 are open now. */
+  get openConnections(): number {
+    return this.connections.filter((socket) => !socket.destroyed).length;
   }
 
   get url(): URL {
@@ -49,9 +55,11 @@ export class FakeService2 {
 }
 
 /** A TCP server that accepts connections and never says a word: a frozen service2. */
-export async function silentServer(host: string): Promise<{ port: number; stop: () => Promise<void> }> {
+export async function silentServer(host: string): Promise<{ port: number; openConnections: () => number; stop: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
+    // Read and drop what comes, so that the client's close is seen.
+    socket.resume();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -61,5 +69,5 @@ export async function silentServer(host: string): Promise<{ port: number; stop: 
     server.close();
     await once(server, 'close');
   };
-  return { port, stop };
+  return { port, openConnections: () => sockets.size, stop };
 }

@@ -3,11 +3,12 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { LogFields, Logger } from '../src/log.js';
 
 /** Starts a server on a free port of `host` and returns the port. */
 export async function listen(server: NetServer, host: string): Promise<number> {
@@ -72,6 +73,8 @@ export interface RunningService {
   readonly child: ChildProcess;
   /** The first line it wrote to stdout, parsed. */
   readonly started: Readonly<Record<string, unknown>>;
+  /** Every later line it writes to stdout, parsed, as it comes. */
+  readonly lines: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -81,7 +84,9 @@ export async function startService(env: Readonly<Record<string, string>>): Promi
   const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as Readable });
   const [first] = (await once(lines, 'line')) as [string];
-  return { child, started: JSON.parse(first) as Record<string, unknown> };
+  const later: Array<Record<string, unknown>> = [];
+  lines.on('line', (line: string) => later.push(JSON.parse(line) as Record<string, unknown>));
+  return { child, started: JSON.parse(first) as Record<string, unknown>, lines: later };
 }
 
 /** Runs main.js to its end and returns its exit code and output. */
@@ -101,4 +106,42 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
   child.kill(signal);
   const [code] = (await exited) as [number | null];
   return code;
+}
+
+/** Writes raw bytes on a new connection and reads everything until the server closes it. */
+export async function exchange(host: string, port: number, bytes: string | Buffer): Promise<string> {
+  const socket = connect({ host, port });
+  await once(socket, 'connect');
+  socket.end(bytes);
+  socket.setEncoding('latin1');
+  let received = '';
+  for await (const chunk of socket) received += chunk as string;
+  return received;
+}
+
+/** Waits until `condition` holds, checking every few milliseconds; rejects after `timeoutMs`. */
+export async function eventually(condition: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How many TCP sockets this process holds open, listening ones excluded. */
+export function openTcpSockets(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
+}
+
+/** A logger that keeps what it is told, for tests to read. */
+export class RecordingLogger implements Logger {
+  readonly lines: Array<{ readonly level: 'info' | 'error'; readonly event: string; readonly fields: Readonly<LogFields> }> = [];
+
+  info(event: string, fields: Readonly<LogFields> = {}): void {
+    this.lines.push({ level: 'info', event, fields });
+  }
+
+  error(event: string, fields: Readonly<LogFields> = {}): void {
+    this.lines.push({ level: 'error', event, fields });
+  }
 }

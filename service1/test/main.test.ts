@@ -36,6 +36,30 @@ describe('service1 as a process', { timeout: 20_000 }, () => {
     });
   }
 
+  it('writes one JSON line per request on stdout, with service2\'s part, none for /healthz', async () => {
+    const service2 = await new FakeService2(SERVICE2).start();
+    const port = await freePort(HOST);
+    const { child, lines } = await startService({ PORT: String(port), HOST, SERVICE2_URL: service2.url.href });
+    try {
+      await ask({ host: HOST, port, path: '/healthz' });
+      const reply = await ask({ host: HOST, port, from: '127.0.0.3', headers: { 'x-request-id': 'proc-1' } });
+      assert.equal(reply.status, 200);
+      assert.equal(service2.requests[0]?.headers['x-request-id'], 'proc-1');
+      assert.equal(await stop(child), 0);
+      assert.deepEqual(
+        lines.map((line) => [line['service'], line['event'], line['requestId'], line['path'], line['status'], line['remote'], line['upstreamStatus']]),
+        [
+          ['service1', 'request', 'proc-1', '/', 200, `127.0.0.3:${reply.clientPort}`, 200],
+          ['service1', 'stopping', undefined, undefined, undefined, undefined, undefined],
+        ],
+      );
+      assert.equal(typeof lines[0]?.['durationMs'], 'number');
+      assert.equal(typeof lines[0]?.['upstreamMs'], 'number');
+    } finally {
+      await service2.stop();
+    }
+  });
+
   it('finishes a request in flight before it exits on SIGTERM', async () => {
     const service2 = await new FakeService2(SERVICE2).start();
     const port = await freePort(HOST);

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { createRouter, send } from '../src/router.js';
+import type { Route } from '../src/router.js';
+import { ask, close, eventually, listen, RecordingLogger } from './helpers.js';
+
+const HOST = '127.0.0.2';
+
+describe('the router', { timeout: 10_000 }, () => {
+  const routes = new Map<string, Route>([
+    ['/ok', { handle: (_req, res, { requestId }) => send(res, 200, `${requestId}\n`) }],
+    ['/throws', { handle: () => { throw new Error('secret detail'); } }],
+    ['/rejects', { handle: async () => { await Promise.resolve(); throw new Error('secret detail'); } }],
+    ['/throws-mid-answer', { handle: (_req, res) => { res.writeHead(200, { 'content-length': 100 }); res.write('partial'); throw new Error('secret detail'); } }],
+  ]);
+  const logger = new RecordingLogger();
+  const server = createServer(createRouter(routes, logger));
+  let port = 0;
+  before(async () => {
+    port = await listen(server, HOST);
+  });
+  after(() => close(server));
+
+  for (const path of ['/throws', '/rejects']) {
+    it(`answers 500 with a generic body when a handler ${path.slice(1)}, and keeps serving`, async () => {
+      const reply = await ask({ host: HOST, port, path });
+      assert.equal(reply.status, 500);
+      assert.equal(reply.body, 'internal server error\n');
+      assert.equal((await ask({ host: HOST, port, path: '/ok' })).status, 200);
+    });
+  }
+
+  it('cuts the connection when a handler fails after its headers went out, rather than leave it open', async () => {
+    await assert.rejects(ask({ host: HOST, port, path: '/throws-mid-answer' }));
+  });
+
+  it('logs a failed handler on the error stream with the error, which the client never sees', async () => {
+    const reply = await ask({ host: HOST, port, path: '/throws', headers: { 'x-request-id': 'failing-1' } });
+    assert.equal(reply.body.includes('secret'), false);
+    const failure = logger.lines.find((line) => line.level === 'error' && line.fields['requestId'] === 'failing-1');
+    assert.deepEqual(failure, {
+      level: 'error',
+      event: 'handler failed',
+      fields: { requestId: 'failing-1', method: 'GET', path: '/throws', error: 'Error: secret detail' },
+    });
+  });
+
+  it('logs one line per request: id, method, path, status, duration, remote end', async () => {
+    const reply = await ask({ host: HOST, port, path: '/ok?x=1', headers: { 'x-request-id': 'logged-1' } });
+    await eventually(() => logger.lines.some((line) => line.fields['requestId'] === 'logged-1'));
+    const lines = logger.lines.filter((line) => line.fields['requestId'] === 'logged-1');
+    assert.equal(lines.length, 1);
+    const { durationMs, ...fields } = lines[0]?.fields ?? {};
+    assert.equal(typeof durationMs, 'number');
+    assert.deepEqual({ level: lines[0]?.level, event: lines[0]?.event, fields }, {
+      level: 'info',
+      event: 'request',
+      fields: { requestId: 'logged-1', method: 'GET', path: '/ok', status: 200, remote: `127.0.0.1:${reply.clientPort}` },
+    });
+  });
+
+  it('echoes a sane X-Request-Id and hands it to the handler', async () => {
+    const reply = await ask({ host: HOST, port, path: '/ok', headers: { 'x-request-id': 'abc-123_x.y:z' } });
+    assert.equal(reply.headers['x-request-id'], 'abc-123_x.y:z');
+    assert.equal(reply.body, 'abc-123_x.y:z\n');
+  });
+
+  for (const insane of ['has space', 'x'.repeat(129), 'quote"', 'ünïcode']) {
+    it(`replaces the X-Request-Id ${JSON.stringify(insane.slice(0, 20))} with a new UUID`, async () => {
+      const reply = await ask({ host: HOST, port, path: '/ok', headers: { 'x-request-id': Buffer.from(insane).toString('latin1') } });
+      assert.match(String(reply.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(reply.body, `${String(reply.headers['x-request-id'])}\n`);
+    });
+  }
+
+  it('gives each request without an X-Request-Id a new one', async () => {
+    const first = await ask({ host: HOST, port, path: '/ok' });
+    const second = await ask({ host: HOST, port, path: '/ok' });
+    assert.notEqual(first.headers['x-request-id'], second.headers['x-request-id']);
+  });
+});
