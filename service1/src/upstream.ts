@@ -86,6 +86,8 @@ export function createUpstream(url: URL, timeoutMs: number): Upstream {
           readGreeting(res, () => req.destroy(), settle);
         });
         req.on('error', (error: NodeJS.ErrnoException) => {
+          // The deadline destroys the request, which fails it: nothing left to do.
+          if (settled) return;
           // A pooled connection can be closed by service2 just as a request goes
           // out on it. Node's documented remedy: try once more. Nothing else is
           // retried.

@@ -313,6 +313,22 @@ describe('service1 holds no more connections after a fault than before it', { ti
     });
   }
 
+  it('when service2 stops answering on a pooled connection: that call ends at the deadline, and is not sent again', async () => {
+    const service2 = await new FakeService2(SERVICE2).start();
+    const server = createServer(configFor(service2.url, 200), new RecordingLogger());
+    const port = await listen(server, SERVICE1);
+    try {
+      assert.equal((await ask({ host: SERVICE1, port })).status, 200);
+      service2.behaviour = () => {};
+      assert.equal((await ask({ host: SERVICE1, port })).status, 504);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(service2.requests.length, 2);
+    } finally {
+      await close(server);
+      await service2.stop();
+    }
+  });
+
   it('when service2 never answers: the connection is closed at the deadline', async () => {
     const silent = await silentServer(SERVICE2);
     const server = createServer(configFor(new URL(`http://${SERVICE2}:${silent.port}/`), 200), new RecordingLogger());
