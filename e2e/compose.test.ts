@@ -1,12 +1,20 @@
 // The grader's run, against a real Docker engine: `up --build`, `curl
 // localhost:8001`, `down`, under each Compose front end installed here. Every
-// address in the answer is checked against what `docker inspect` says.
+// address in the answer is checked against what `docker inspect` says; then
+// the containers' privileges, and what service1 does when service2 is
+// stopped, frozen or restarted under load.
 import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { ComposeProject, inspectContainer, installedComposeClis, isInternalNetwork, run, statusOf, waitForHealthy, waitForOk } from './docker.js';
-import type { ContainerInfo } from './docker.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ComposeProject, get, inspectContainer, installedComposeClis, isInternalNetwork, openSockets, run, statusOf, waitFor,
+  waitForHealthy, waitForOk,
+} from './docker.js';
+import type { Answer, ContainerInfo } from './docker.js';
 
 const URL_ON_HOST = 'http://localhost:8001/';
+const UPSTREAM_TIMEOUT_MS = 2_000;
 const clis = await installedComposeClis();
 
 it('finds a Compose front end to test with', () => {
@@ -35,6 +43,12 @@ for (const cli of clis) {
     it('reads docker-compose.yaml without a warning', async () => {
       const { stderr } = await project.run('config', '-q');
       assert.equal(stderr, '');
+    });
+
+    it('publishes service1 on the host port SERVICE1_PORT names, 8001 by default', async () => {
+      const moved = await run(cli.file, [...cli.prefix, '-p', project.name, 'config'], { SERVICE1_PORT: '18001' });
+      assert.match(moved.stdout, /published: "?18001"?/);
+      assert.match((await project.run('config')).stdout, /published: "?8001"?/);
     });
 
     it('answers curl localhost:8001 with two lines whose addresses are those docker inspect shows', async () => {
@@ -71,12 +85,90 @@ for (const cli of clis) {
       assert.equal(await isInternalNetwork(project.network('frontend')), false);
     });
 
-    it('runs both containers as user node, under an init, and healthy', () => {
+    it('runs both containers as node, read-only, with no capabilities, no privilege gain, bounded memory and processes', async () => {
       for (const info of [service1, service2]) {
         assert.equal(info.Config.User, 'node');
+        assert.equal(info.HostConfig.ReadonlyRootfs, true);
+        assert.deepEqual(info.HostConfig.CapDrop, ['ALL']);
+        assert.deepEqual(info.HostConfig.CapAdd ?? [], []);
+        assert.equal(info.HostConfig.Privileged, false);
+        assert.ok(info.HostConfig.SecurityOpt?.some((option) => /^no-new-privileges([:=]true)?$/.test(option)));
+        assert.equal(info.HostConfig.Memory, 128 * 1024 * 1024);
+        assert.equal(info.HostConfig.PidsLimit, 64);
         assert.equal(info.HostConfig.Init, true);
         assert.equal(info.State.Health?.Status, 'healthy');
       }
+      // What the kernel says, from inside: uid 1000, no effective capabilities, no_new_privs set.
+      const status = (await run('docker', ['exec', ids.service1, 'cat', '/proc/1/status'])).stdout;
+      assert.match(status, /^Uid:\s+1000\s/m);
+      assert.match(status, /^CapEff:\s+0+$/m);
+      assert.match(status, /^NoNewPrivs:\s+1$/m);
+      await assert.rejects(run('docker', ['exec', ids.service1, 'touch', '/app/written']), /Read-only file system/);
+    });
+
+    it('answers 502 at once while service2 is stopped, naming the cause, and 200 once it is back', async () => {
+      await project.run('stop', 'service2');
+      try {
+        const answer = await get(URL_ON_HOST);
+        assert.equal(answer.status, 502);
+        const [own, cause, rest] = answer.body.split('\n');
+        assert.match(own ?? '', /^Hello from \S+ to \S+:8001$/);
+        assert.match(cause ?? '', /^service2 (is not known to DNS|could not be looked up in DNS|refused the connection|is unreachable) \(E[A-Z_]+\)$/);
+        assert.equal(rest, '');
+        assert.ok(answer.ms < 1_000, `took ${Math.round(answer.ms)} ms`);
+      } finally {
+        await project.run('start', 'service2');
+      }
+      await waitForHealthy(ids.service2, 30_000);
+      assert.equal((await get(URL_ON_HOST)).status, 200);
+    });
+
+    it('answers 504 after UPSTREAM_TIMEOUT_MS while service2 is frozen, and drops that connection', async () => {
+      // At rest service1 holds two sockets: the one it listens on, and one
+      // pooled connection to service2.
+      assert.equal((await get(URL_ON_HOST)).status, 200);
+      await waitFor(async () => (await openSockets(ids.service1)) === 2, 5_000, 'two sockets in service1 at rest');
+      await project.run('pause', 'service2');
+      try {
+        const answer = await get(URL_ON_HOST);
+        assert.equal(answer.status, 504);
+        assert.match(answer.body, new RegExp(`^Hello from \\S+ to \\S+:8001\\nservice2 did not answer within ${UPSTREAM_TIMEOUT_MS} ms\\n$`));
+        assert.ok(answer.ms >= UPSTREAM_TIMEOUT_MS - 50 && answer.ms < UPSTREAM_TIMEOUT_MS + 1_000, `took ${Math.round(answer.ms)} ms`);
+        // The connection to the frozen service2 is destroyed, not left to hang.
+        await waitFor(async () => (await openSockets(ids.service1)) === 1, 5_000, 'only the listening socket in service1');
+      } finally {
+        await project.run('unpause', 'service2');
+      }
+      assert.equal((await get(URL_ON_HOST)).status, 200);
+      await waitFor(async () => (await openSockets(ids.service1)) === 2, 5_000, 'two sockets in service1 again');
+    });
+
+    it('answers every request with 200, 502 or 504 while service2 restarts under load, and recovers without restarting', async (t) => {
+      const answers: Answer[] = [];
+      let loading = true;
+      const worker = async (): Promise<void> => {
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        while (loading) answers.push(await get(URL_ON_HOST, 10_000, agent));
+        agent.destroy();
+      };
+      const workers = Array.from({ length: 4 }, worker);
+      await sleep(500);
+      await project.run('restart', 'service2');
+      const restarted = performance.now();
+      await waitFor(async () => answers.some((answer) => answer.at > restarted && answer.status === 200), 10_000, 'a 200 after the restart');
+      const recoveredMs = Math.min(...answers.filter((a) => a.at > restarted && a.status === 200).map((a) => a.at)) - restarted;
+      await sleep(500);
+      loading = false;
+      await Promise.all(workers);
+
+      const tally = new Map<number | string, number>();
+      for (const { status } of answers) tally.set(status, (tally.get(status) ?? 0) + 1);
+      t.diagnostic(`${answers.length} requests: ${[...tally].map(([status, n]) => `${n} × ${status}`).join(', ')}; 200 again ${Math.round(recoveredMs)} ms after restart returned`);
+      assert.deepEqual([...tally.keys()].filter((status) => status !== 200 && status !== 502 && status !== 504), []);
+      assert.ok(recoveredMs < 5_000);
+      const now = await inspectContainer(ids.service1);
+      assert.equal(now.RestartCount, 0);
+      assert.equal(now.State.StartedAt, service1.State.StartedAt);
     });
 
     it('stops both services on SIGTERM with exit code 0, not by a kill', async (t) => {

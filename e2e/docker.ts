@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
+import type { Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
@@ -77,9 +79,25 @@ export class ComposeProject {
 
 /** The parts of `docker inspect` these tests read. */
 export interface ContainerInfo {
+  readonly RestartCount: number;
   readonly Config: { readonly User: string };
-  readonly State: { readonly Status: string; readonly ExitCode: number; readonly Health?: { readonly Status: string } };
-  readonly HostConfig: { readonly Init: boolean | null; readonly PortBindings: Readonly<Record<string, unknown>> | null };
+  readonly State: {
+    readonly Status: string;
+    readonly ExitCode: number;
+    readonly StartedAt: string;
+    readonly Health?: { readonly Status: string };
+  };
+  readonly HostConfig: {
+    readonly Init: boolean | null;
+    readonly PortBindings: Readonly<Record<string, unknown>> | null;
+    readonly ReadonlyRootfs: boolean;
+    readonly CapDrop: readonly string[] | null;
+    readonly CapAdd: readonly string[] | null;
+    readonly SecurityOpt: readonly string[] | null;
+    readonly Memory: number;
+    readonly PidsLimit: number | null;
+    readonly Privileged: boolean;
+  };
   readonly NetworkSettings: {
     readonly Ports: Readonly<Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }> | null>> | null;
     readonly Networks: Readonly<Record<string, { readonly IPAddress: string; readonly Gateway: string }>>;
@@ -135,4 +153,61 @@ export function statusOf(url: string): Promise<string> {
     req.on('error', (error: Error & { code?: string }) => resolve(error.code ?? error.message));
     req.end();
   });
+}
+
+/** What one HTTP request came to. */
+export interface Answer {
+  /** The status, or the error code when there was no answer. */
+  readonly status: number | string;
+  readonly body: string;
+  /** How long it took. */
+  readonly ms: number;
+  /** When it ended, on the `performance.now()` clock. */
+  readonly at: number;
+}
+
+/** One GET on a connection of its own; never rejects, and gives up after `timeoutMs`. */
+export function get(url: string, timeoutMs = 10_000, agent: Agent | false = false): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const done = (status: number | string, body = ''): void => {
+      const at = performance.now();
+      resolve({ status, body, ms: at - started, at });
+    };
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => done(res.statusCode ?? 0, body));
+      res.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message, body));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('no answer'), { code: 'CLIENT_TIMEOUT' })));
+    req.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+    req.end();
+  });
+}
+
+/**
+ * Sockets the service's Node process holds open, counted in its container from
+ * /proc: the listening socket, pooled connections, clients' connections.
+ */
+export async function openSockets(containerId: string): Promise<number> {
+  const script = `
+    const fs = require('fs');
+    const main = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))
+      .find((p) => { try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8') === 'node\\0dist/main.js\\0'; } catch { return false; } });
+    const fds = fs.readdirSync('/proc/' + main + '/fd');
+    console.log(fds.filter((fd) => { try { return fs.readlinkSync('/proc/' + main + '/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length);
+  `;
+  const { stdout } = await run('docker', ['exec', containerId, 'node', '-e', script]);
+  return Number(stdout.trim());
+}
+
+/** Checks `condition` every 200 ms until it holds; rejects after `timeoutMs`. */
+export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(200);
+  }
 }
