@@ -85,7 +85,7 @@ export interface ContainerInfo {
     readonly Status: string;
     readonly ExitCode: number;
     readonly StartedAt: string;
-    readonly Health?: { readonly Status: string };
+    readonly Health?: { readonly Status: string; readonly Log: ReadonlyArray<{ readonly End: string; readonly ExitCode: number }> };
   };
   readonly HostConfig: {
     readonly Init: boolean | null;

@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, RequestListener } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { formatEndpoint } from './greeting.js';
 import type { LogFields, Logger } from './log.js';
 
-/** What a handler knows of its request besides the request itself. */
-export interface RequestContext {
-  /** The caller's `X-Request-Id` when it is sane, else a new one; echoed in the response. */
-  readonly requestId: string;
-  /** Fields the handler adds to the request's log line. */
-  readonly log: LogFields;
+/** What a handler answers: the router sends it, so no handler can leave a response open. */
+export interface Reply {
+  readonly status: number;
+  /** Plain text, sent as `text/plain; charset=utf-8` with its Content-Length. */
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Fields for the request's log line. */
+  readonly log?: Readonly<LogFields>;
 }
 
-/** Answers one request. It may throw or reject: the router answers 500 then. */
-export type Handler = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void | Promise<void>;
+/**
+ * Answers one request. `requestId` is the caller's `X-Request-Id` when it is
+ * sane, else a new one; it goes back in the response. A handler that throws or
+ * rejects gets a 500 in its place.
+ */
+export type Handler = (req: IncomingMessage, requestId: string) => Reply | Promise<Reply>;
 
 /** One path the service answers, with GET and HEAD. */
 export interface Route {
@@ -22,68 +28,62 @@ export interface Route {
   readonly logged?: boolean;
 }
 
-const ALLOWED_METHODS = 'GET, HEAD';
+const NOT_FOUND: Reply = { status: 404, body: 'not found\n' };
+const METHOD_NOT_ALLOWED: Reply = { status: 405, body: 'method not allowed\n', headers: { allow: 'GET, HEAD' } };
+const INTERNAL_ERROR: Reply = { status: 500, body: 'internal server error\n' };
 const MAX_REQUEST_ID_LENGTH = 128;
 
 /**
- * Turns a route table into a request listener that gives every request an
- * explicit status: 404 for unknown paths, 405 for other methods, 500 when a
- * handler fails. Each request gets a request id and, unless its route says
- * otherwise, one JSON log line on stdout when its response closes.
+ * Turns a route table into a request listener that gives every request exactly
+ * one response with an explicit status: the handler's reply, 404 for unknown
+ * paths, 405 for other methods, 500 when a handler fails. Each response carries
+ * the request id, and each request, unless its route says otherwise, gets one
+ * JSON log line.
  */
 export function createRouter(routes: ReadonlyMap<string, Route>, logger: Logger): RequestListener {
   return (req, res) => {
     const started = performance.now();
+    const requestId = requestIdOf(req);
     const path = pathOf(req.url);
     const route = routes.get(path);
-    const context: RequestContext = { requestId: requestIdOf(req), log: {} };
-    res.setHeader('x-request-id', context.requestId);
-    if (route?.logged !== false) {
-      // Read now: once the client has gone, its socket no longer knows its address.
-      const remote = formatEndpoint(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort ?? 0);
-      res.once('close', () => {
-        logger.info('request', {
-          requestId: context.requestId,
-          method: req.method,
-          path,
-          status: res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-          remote,
-          ...context.log,
-          ...(res.writableFinished ? {} : { aborted: true }),
-        });
-      });
+    // Read now: once the client has gone, its socket no longer knows its address.
+    const remote = formatEndpoint(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort ?? 0);
+
+    const respond = (reply: Reply): void => {
+      const headers: OutgoingHttpHeaders = {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(reply.body),
+        'x-request-id': requestId,
+      };
+      if (reply.headers !== undefined) Object.assign(headers, reply.headers);
+      res.writeHead(reply.status, headers);
+      // Node leaves the body out of a HEAD response and keeps its headers.
+      res.end(reply.body);
+      if (route?.logged === false) return;
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const fields: LogFields = { requestId, method: req.method, path, status: reply.status, durationMs, remote };
+      if (reply.log !== undefined) Object.assign(fields, reply.log);
+      if (req.socket.destroyed) fields['aborted'] = true;
+      logger.info('request', fields);
+    };
+    // The last line of defence: a failure is logged on stderr and the client
+    // gets a generic 500, never the error itself.
+    const fail = (error: unknown): void => {
+      logger.error('handler failed', { requestId, method: req.method, path, error: String(error) });
+      respond(INTERNAL_ERROR);
+    };
+
+    if (route === undefined) return respond(NOT_FOUND);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return respond(METHOD_NOT_ALLOWED);
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = route.handle(req, requestId);
+    } catch (error) {
+      return fail(error);
     }
-    if (route === undefined) send(res, 404, 'not found\n');
-    else if (req.method !== 'GET' && req.method !== 'HEAD') send(res, 405, 'method not allowed\n', { allow: ALLOWED_METHODS });
-    else void run(route.handle, req, res, context, logger);
+    if (reply instanceof Promise) reply.then(respond, fail);
+    else respond(reply);
   };
-}
-
-/**
- * Sends a complete plain-text response. Node leaves the body out of HEAD
- * responses by itself and keeps the headers, Content-Length included, so HEAD
- * needs no handler of its own.
- */
-export function send(res: ServerResponse, status: number, body: string, headers: OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
-// The last line of defence: whatever a handler throws is logged on stderr and
-// the client gets a generic 500, never the error and never a response left open.
-async function run(handle: Handler, req: IncomingMessage, res: ServerResponse, context: RequestContext, logger: Logger): Promise<void> {
-  try {
-    await handle(req, res, context);
-  } catch (error) {
-    logger.error('handler failed', { requestId: context.requestId, method: req.method, path: req.url, error: String(error) });
-    if (res.headersSent) res.destroy();
-    else send(res, 500, 'internal server error\n');
-  }
 }
 
 /** The path of a request target, without its query string. */

@@ -1,13 +1,15 @@
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from './config.js';
 import { greetingLine } from './greeting.js';
 import { jsonLogger } from './log.js';
 import type { Logger } from './log.js';
-import { createRouter, send } from './router.js';
-import type { RequestContext, Route } from './router.js';
+import { createRouter } from './router.js';
+import type { Reply, Route } from './router.js';
 import { createUpstream } from './upstream.js';
 import type { Upstream } from './upstream.js';
+
+const HEALTHY: Reply = { status: 200, body: 'ok\n' };
 
 /**
  * Builds service1's HTTP server, not yet listening: the caller picks the
@@ -20,8 +22,8 @@ export function createServer(config: Config, logger: Logger = jsonLogger): Serve
 
   /** Every path service1 answers. Each answers GET and HEAD; nothing else. */
   const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
-    ['/', { handle: (req, res, context) => relay(upstream, req, res, context) }],
-    ['/healthz', { handle: (_req, res) => send(res, 200, 'ok\n'), logged: false }],
+    ['/', { handle: (req, requestId) => relay(upstream, req, requestId) }],
+    ['/healthz', { handle: () => HEALTHY, logged: false }],
   ]);
 
   const { limits } = config;
@@ -41,17 +43,18 @@ export function createServer(config: Config, logger: Logger = jsonLogger): Serve
 
 // service1's own line is read before the call: by the time service2 answers,
 // the client may have gone and its socket forgotten its ends.
-async function relay(upstream: Upstream, req: IncomingMessage, res: ServerResponse, context: RequestContext): Promise<void> {
+async function relay(upstream: Upstream, req: IncomingMessage, requestId: string): Promise<Reply> {
   const own = greetingLine(req.socket);
   if (own === undefined) throw new Error('the connection closed before its addresses were read');
-  const result = await upstream.fetchGreeting(context.requestId);
-  context.log['upstreamStatus'] = result.upstreamStatus;
-  context.log['upstreamMs'] = Math.round(result.durationMs * 100) / 100;
-  if (result.retried) context.log['upstreamRetried'] = true;
+  const result = await upstream.fetchGreeting(requestId);
+  const upstreamMs = Math.round(result.durationMs * 100) / 100;
+  const { upstreamStatus, retried } = result;
   if (result.ok) {
-    send(res, 200, own + result.greeting);
-  } else {
-    context.log['upstreamError'] = result.problem;
-    send(res, result.status, `${own}${result.problem}\n`);
+    return { status: 200, body: own + result.greeting, log: { upstreamStatus, upstreamMs, ...(retried ? { upstreamRetried: true } : undefined) } };
   }
+  return {
+    status: result.status,
+    body: `${own}${result.problem}\n`,
+    log: { upstreamStatus, upstreamMs, upstreamError: result.problem, ...(retried ? { upstreamRetried: true } : undefined) },
+  };
 }

@@ -1,16 +1,18 @@
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from './config.js';
 import { greetingLine } from './greeting.js';
 import { jsonLogger } from './log.js';
 import type { Logger } from './log.js';
-import { createRouter, send } from './router.js';
-import type { Route } from './router.js';
+import { createRouter } from './router.js';
+import type { Reply, Route } from './router.js';
+
+const HEALTHY: Reply = { status: 200, body: 'ok\n' };
 
 /** Every path service2 answers. Each answers GET and HEAD; nothing else. */
 const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['/', { handle: greet }],
-  ['/healthz', { handle: (_req, res) => send(res, 200, 'ok\n'), logged: false }],
+  ['/healthz', { handle: () => HEALTHY, logged: false }],
 ]);
 
 /**
@@ -32,8 +34,8 @@ export function createServer({ limits }: Config, logger: Logger = jsonLogger): S
   return server;
 }
 
-function greet(req: IncomingMessage, res: ServerResponse): void {
+function greet(req: IncomingMessage): Reply {
   const line = greetingLine(req.socket);
   if (line === undefined) throw new Error('the connection closed before its addresses were read');
-  send(res, 200, line);
+  return { status: 200, body: line };
 }

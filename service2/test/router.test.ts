@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { createRouter, send } from '../src/router.js';
+import { createRouter } from '../src/router.js';
 import type { Route } from '../src/router.js';
 import { ask, close, eventually, listen, RecordingLogger } from './helpers.js';
 
@@ -9,10 +9,11 @@ const HOST = '127.0.0.2';
 
 describe('the router', { timeout: 10_000 }, () => {
   const routes = new Map<string, Route>([
-    ['/ok', { handle: (_req, res, { requestId }) => send(res, 200, `${requestId}\n`) }],
+    ['/ok', { handle: (_req, requestId) => ({ status: 200, body: `${requestId}\n` }) }],
+    ['/created', { handle: async () => ({ status: 201, body: 'née\n', headers: { location: '/x' }, log: { extra: 'yes' } }) }],
     ['/throws', { handle: () => { throw new Error('secret detail'); } }],
     ['/rejects', { handle: async () => { await Promise.resolve(); throw new Error('secret detail'); } }],
-    ['/throws-mid-answer', { handle: (_req, res) => { res.writeHead(200, { 'content-length': 100 }); res.write('partial'); throw new Error('secret detail'); } }],
+    ['/quiet', { handle: () => ({ status: 200, body: 'shh\n' }), logged: false }],
   ]);
   const logger = new RecordingLogger();
   const server = createServer(createRouter(routes, logger));
@@ -31,8 +32,22 @@ describe('the router', { timeout: 10_000 }, () => {
     });
   }
 
-  it('cuts the connection when a handler fails after its headers went out, rather than leave it open', async () => {
-    await assert.rejects(ask({ host: HOST, port, path: '/throws-mid-answer' }));
+  it('sends a handler\'s reply as it is: status, headers, a UTF-8 body with its length, the request id', async () => {
+    const reply = await ask({ host: HOST, port, path: '/created', headers: { 'x-request-id': 'reply-1' } });
+    assert.equal(reply.status, 201);
+    assert.equal(reply.body, 'née\n');
+    assert.equal(reply.headers['content-length'], '5');
+    assert.equal(reply.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(reply.headers.location, '/x');
+    assert.equal(reply.headers['x-request-id'], 'reply-1');
+  });
+
+  it('adds the fields a reply carries to its log line, and logs nothing for a quiet route', async () => {
+    await ask({ host: HOST, port, path: '/quiet', headers: { 'x-request-id': 'quiet-1' } });
+    await ask({ host: HOST, port, path: '/created', headers: { 'x-request-id': 'extra-1' } });
+    await eventually(() => logger.lines.some((line) => line.fields['requestId'] === 'extra-1'));
+    assert.equal(logger.lines.find((line) => line.fields['requestId'] === 'extra-1')?.fields['extra'], 'yes');
+    assert.equal(logger.lines.some((line) => line.fields['requestId'] === 'quiet-1'), false);
   });
 
   it('logs a failed handler on the error stream with the error, which the client never sees', async () => {
