@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from './config.js';
 import { greetingLine } from './greeting.js';
 import { jsonLogger } from './log.js';
-import type { Logger } from './log.js';
+import type { LogFields, Logger } from './log.js';
 import { createRouter } from './router.js';
 import type { Reply, Route } from './router.js';
 import { createUpstream } from './upstream.js';
@@ -47,14 +47,9 @@ async function relay(upstream: Upstream, req: IncomingMessage, requestId: string
   const own = greetingLine(req.socket);
   if (own === undefined) throw new Error('the connection closed before its addresses were read');
   const result = await upstream.fetchGreeting(requestId);
-  const upstreamMs = Math.round(result.durationMs * 100) / 100;
-  const { upstreamStatus, retried } = result;
-  if (result.ok) {
-    return { status: 200, body: own + result.greeting, log: { upstreamStatus, upstreamMs, ...(retried ? { upstreamRetried: true } : undefined) } };
-  }
-  return {
-    status: result.status,
-    body: `${own}${result.problem}\n`,
-    log: { upstreamStatus, upstreamMs, upstreamError: result.problem, ...(retried ? { upstreamRetried: true } : undefined) },
-  };
+  const log: LogFields = { upstreamStatus: result.upstreamStatus, upstreamMs: Math.round(result.durationMs * 100) / 100 };
+  if (result.retried) log['upstreamRetried'] = true;
+  if (result.ok) return { status: 200, body: own + result.greeting, log };
+  log['upstreamError'] = result.problem;
+  return { status: result.status, body: `${own}${result.problem}\n`, log };
 }
