@@ -1,6 +1,10 @@
 import { Agent, request } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { createConnection } from 'node:net';
+import type { NetConnectOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { AddressRotation, lookupAll } from './addresses.js';
+import type { LookupAll } from './addresses.js';
 
 /** What a call to service2 came to: its greeting line, or why there is none. */
 export type UpstreamResult = (
@@ -33,8 +37,15 @@ export const MAX_BODY_BYTES = 64 * 1024;
  */
 export const IDLE_CONNECTION_MS = 10_000;
 
-/** At most this many connections to service2 at once; further calls queue for one. */
+/** At most this many connections to each service2 replica at once; further calls queue for one. */
 export const MAX_CONNECTIONS = 256;
+
+/**
+ * A connection to a replica on the same network opens in well under a
+ * millisecond. One that is not open after this long goes to an address that
+ * is gone (a replica stopped since the last lookup), and is given up.
+ */
+export const CONNECT_TIMEOUT_MS = 500;
 
 // Why a call failed, by the error code Node gives, in words for the response.
 const CAUSES: Readonly<Record<string, string>> = {
@@ -53,13 +64,16 @@ type Outcome =
   | { readonly ok: false; readonly status: 502 | 504; readonly problem: string; readonly upstreamStatus?: number };
 
 /**
- * Creates the service2 client: one keep-alive connection pool, and a deadline
- * of `timeoutMs` over each whole call, from connecting to the last byte.
+ * Creates the service2 client: calls go to each of the addresses behind the
+ * URL's host name in turn, each address with its own keep-alive connection
+ * pool, under a deadline of `timeoutMs` over the whole call, from connecting
+ * to the last byte.
  */
-export function createUpstream(url: URL, timeoutMs: number): Upstream {
-  const agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets: MAX_CONNECTIONS, timeout: IDLE_CONNECTION_MS });
+export function createUpstream(url: URL, timeoutMs: number, lookupAllOf: LookupAll = lookupAll): Upstream {
+  const agent = new UpstreamAgent({ keepAlive: true, scheduling: 'lifo', maxSockets: MAX_CONNECTIONS, timeout: IDLE_CONNECTION_MS });
   // URL keeps the brackets of an IPv6 literal; a socket address has none.
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const addresses = new AddressRotation(hostname, lookupAllOf);
   const port = url.port === '' ? 80 : Number(url.port);
   const path = `${url.pathname}${url.search}`;
 
@@ -86,21 +100,21 @@ export function createUpstream(url: URL, timeoutMs: number): Upstream {
         current?.destroy();
       }, timeoutMs);
 
-      const attempt = (): void => {
+      const attempt = (address: string): void => {
+        if (settled) return;
         // Headers as a flat list go straight into the request head, without a
         // setHeader() per name: this runs once per request.
-        const req = request({ agent, host, port, path, headers: ['host', url.host, 'x-request-id', requestId] }, (res) => {
+        const req = request({ agent, host: address, port, path, headers: ['host', url.host, 'x-request-id', requestId] }, (res) => {
           readGreeting(res, () => req.destroy(), settle);
         });
         req.on('error', (error: NodeJS.ErrnoException) => {
           // The deadline destroys the request, which fails it: nothing left to do.
           if (settled) return;
-          // A pooled connection can be closed by service2 just as a request goes
-          // out on it. Node's documented remedy: try once more. Nothing else is
-          // retried.
-          if (!retried && req.reusedSocket && error.code === 'ECONNRESET') {
+          if (!retried && neverReachedService2(req, error)) {
             retried = true;
-            attempt();
+            // The replica may be gone: look the name up again before retrying.
+            addresses.forget();
+            start(addresses.next());
           } else {
             settle(failure(error));
           }
@@ -108,11 +122,53 @@ export function createUpstream(url: URL, timeoutMs: number): Upstream {
         req.end();
         current = req;
       };
-      attempt();
+      const start = (address: string | Promise<string>): void => {
+        if (typeof address === 'string') attempt(address);
+        else address.then(attempt, (error: NodeJS.ErrnoException) => settle(failure(error)));
+      };
+      start(addresses.next());
     });
   }
 
   return { fetchGreeting, close: () => agent.destroy() };
+}
+
+/**
+ * Whether a call failed before service2 could have seen it, so that sending it
+ * again cannot make service2 answer twice. Only these are retried, once:
+ * - a pooled connection that service2 closed just as the request went out on
+ *   it (the race Node's documentation describes for `req.reusedSocket`);
+ * - a connection that never opened: refused (a replica stopping), unreachable
+ *   or not accepted in time (a replica gone since the last lookup).
+ */
+function neverReachedService2(req: ClientRequest, error: NodeJS.ErrnoException): boolean {
+  switch (error.code) {
+    case 'ECONNRESET':
+      return req.reusedSocket;
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ETIMEDOUT':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A keep-alive agent whose new connections must open within CONNECT_TIMEOUT_MS. */
+class UpstreamAgent extends Agent {
+  // Only new connections pass through here, so pooled calls pay nothing for
+  // it. The socket is returned, so Node itself takes it from here.
+  override createConnection(options: NetConnectOpts): Socket {
+    const socket = createConnection(options);
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error(`connection not accepted within ${CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' }));
+    }, CONNECT_TIMEOUT_MS);
+    const stop = (): void => clearTimeout(timer);
+    socket.once('connect', stop);
+    socket.once('close', stop);
+    return socket;
+  }
 }
 
 function readGreeting(res: IncomingMessage, abort: () => void, settle: (outcome: Outcome) => void): void {

@@ -44,8 +44,9 @@ export class FakeService2 {
     return new URL(`http://${this.host}:${this.port}/`);
   }
 
-  async start(): Promise<this> {
-    this.port = await listen(this.server, this.host);
+  /** Listens on `port` of its host, by default a free one. */
+  async start(port = 0): Promise<this> {
+    this.port = await listen(this.server, this.host, port);
     return this;
   }
 

@@ -10,9 +10,9 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { LogFields, Logger } from '../src/log.js';
 
-/** Starts a server on a free port of `host` and returns the port. */
-export async function listen(server: NetServer, host: string): Promise<number> {
-  server.listen(0, host);
+/** Starts a server on `port` of `host` (by default a free one) and returns the port. */
+export async function listen(server: NetServer, host: string, port = 0): Promise<number> {
+  server.listen(port, host);
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
 }
