@@ -15,7 +15,7 @@ export type UpstreamResult = (
   readonly upstreamStatus: number | undefined;
   /** From the call to its result, retry included. */
   readonly durationMs: number;
-  /** Whether a stale pooled connection made it try a second time. */
+  /** Whether it was sent a second time, after a first try that never reached service2. */
   readonly retried: boolean;
 };
 
