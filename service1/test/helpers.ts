@@ -128,11 +128,6 @@ export async function eventually(condition: () => boolean, timeoutMs = 2_000, wh
   }
 }
 
-/** How many TCP sockets this process holds open, listening ones excluded. */
-export function openTcpSockets(): number {
-  return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
-}
-
 /** A logger that keeps what it is told, for tests to read. */
 export class RecordingLogger implements Logger {
   readonly lines: Array<{ readonly level: 'info' | 'error'; readonly event: string; readonly fields: Readonly<LogFields> }> = [];
