@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, RequestListener } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { formatEndpoint } from './greeting.js';
 import type { LogFields, Logger } from './log.js';
@@ -50,19 +50,20 @@ export function createRouter(routes: ReadonlyMap<string, Route>, logger: Logger)
     const remote = formatEndpoint(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort ?? 0);
 
     const respond = (reply: Reply): void => {
-      const headers: OutgoingHttpHeaders = {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(reply.body),
-        'x-request-id': requestId,
-      };
-      if (reply.headers !== undefined) Object.assign(headers, reply.headers);
-      res.writeHead(reply.status, headers);
-      // Node leaves the body out of a HEAD response and keeps its headers.
-      res.end(reply.body);
+      let sent = reply;
+      try {
+        send(res, reply, requestId);
+      } catch (error) {
+        // A reply Node refuses to write (a status out of range, a header with
+        // a line break) is the handler's failure, not a reason to crash.
+        logger.error('reply refused', { requestId, method: req.method, path, error: String(error) });
+        sent = INTERNAL_ERROR;
+        send(res, INTERNAL_ERROR, requestId);
+      }
       if (route?.logged === false) return;
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      const fields: LogFields = { requestId, method: req.method, path, status: reply.status, durationMs, remote };
-      if (reply.log !== undefined) Object.assign(fields, reply.log);
+      const fields: LogFields = { requestId, method: req.method, path, status: sent.status, durationMs, remote };
+      if (sent.log !== undefined) Object.assign(fields, sent.log);
       if (req.socket.destroyed) fields['aborted'] = true;
       logger.info('request', fields);
     };
@@ -84,6 +85,18 @@ export function createRouter(routes: ReadonlyMap<string, Route>, logger: Logger)
     if (reply instanceof Promise) reply.then(respond, fail);
     else respond(reply);
   };
+}
+
+// Node leaves the body out of a HEAD response and keeps its headers.
+function send(res: ServerResponse, reply: Reply, requestId: string): void {
+  const headers: OutgoingHttpHeaders = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(reply.body),
+    'x-request-id': requestId,
+  };
+  if (reply.headers !== undefined) Object.assign(headers, reply.headers);
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
 }
 
 /** The path of a request target, without its query string. */

@@ -14,6 +14,8 @@ describe('the router', { timeout: 10_000 }, () => {
     ['/throws', { handle: () => { throw new Error('secret detail'); } }],
     ['/rejects', { handle: async () => { await Promise.resolve(); throw new Error('secret detail'); } }],
     ['/quiet', { handle: () => ({ status: 200, body: 'shh\n' }), logged: false }],
+    ['/bad-status', { handle: () => ({ status: 99, body: 'x\n' }) }],
+    ['/bad-header', { handle: async () => ({ status: 200, body: 'x\n', headers: { 'x-evil': 'a\r\nset-cookie: y' } }) }],
   ]);
   const logger = new RecordingLogger();
   const server = createServer(createRouter(routes, logger));
@@ -29,6 +31,20 @@ describe('the router', { timeout: 10_000 }, () => {
       assert.equal(reply.status, 500);
       assert.equal(reply.body, 'internal server error\n');
       assert.equal((await ask({ host: HOST, port, path: '/ok' })).status, 200);
+    });
+  }
+
+  for (const path of ['/bad-status', '/bad-header']) {
+    it(`answers 500 instead of a reply Node refuses to write (${path}), and keeps serving`, async () => {
+      const requestId = `refused${path.replace('/', '-')}`;
+      const reply = await ask({ host: HOST, port, path, headers: { 'x-request-id': requestId } });
+      assert.equal(reply.status, 500);
+      assert.equal(reply.body, 'internal server error\n');
+      assert.equal(reply.headers['x-evil'], undefined);
+      assert.equal((await ask({ host: HOST, port, path: '/ok' })).status, 200);
+      const isItsLine = (line: RecordingLogger['lines'][number]): boolean => line.event === 'request' && line.fields['requestId'] === requestId;
+      await eventually(() => logger.lines.some(isItsLine));
+      assert.equal(logger.lines.find(isItsLine)?.fields['status'], 500);
     });
   }
 
