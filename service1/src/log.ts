@@ -24,6 +24,10 @@ function flush(): void {
 
 // Whatever is gathered when the process exits, even by process.exit(), is written.
 process.on('exit', flush);
+// With nowhere left to write (a reader that closed the pipe), logging must not
+// take the service down: an 'error' event nobody listens to would.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 /** One JSON line per event: events on stdout, failures on stderr. */
 export const jsonLogger: Logger = {
