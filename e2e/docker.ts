@@ -133,26 +133,13 @@ export async function waitForHealthy(id: string, timeoutMs: number): Promise<voi
 /** Asks `url` until it answers 200, or rejects after `timeoutMs`. */
 export async function waitForOk(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
+  let last: number | string = 'no answer yet';
   while (Date.now() < deadline) {
-    last = await statusOf(url);
-    if (last === '200') return;
+    last = (await get(url, 2_000)).status;
+    if (last === 200) return;
     await sleep(250);
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
-}
-
-/** The status `url` answers with, or why there is none. */
-export function statusOf(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = request(url, { agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(String(res.statusCode));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error: Error & { code?: string }) => resolve(error.code ?? error.message));
-    req.end();
-  });
 }
 
 /** What one HTTP request came to. */

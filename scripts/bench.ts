@@ -11,13 +11,12 @@ import autocannon from 'autocannon';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { waitForOk } from '../e2e/docker.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -116,7 +115,7 @@ async function localTargets(): Promise<Target[]> {
     { name: 'service2', url: `http://${HOST}:${service2Port}/`, rssMiB: () => rssOf(service2) },
     { name: 'service1 → service2', url: `http://${HOST}:${service1Port}/`, rssMiB: () => rssOf(service1) },
   ];
-  for (const target of targets) await waitForOk(target.url);
+  for (const target of targets) await waitForOk(target.url, 10_000);
   return targets;
 }
 
@@ -177,20 +176,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function waitForOk(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const status = await new Promise<number>((resolve) => {
-      get(url, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', () => resolve(0));
-    });
-    if (status === 200) return;
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer 200`);
 }
 
 function median(values: readonly number[]): number {
