@@ -1,10 +1,9 @@
-import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from './config.js';
 import { greetingLine } from './greeting.js';
 import { jsonLogger } from './log.js';
 import type { LogFields, Logger } from './log.js';
-import { createRouter } from './router.js';
+import { createRoutedServer } from './router.js';
 import type { Reply, Route } from './router.js';
 import { createUpstream } from './upstream.js';
 import type { Upstream } from './upstream.js';
@@ -26,17 +25,7 @@ export function createServer(config: Config, logger: Logger = jsonLogger): Serve
     ['/healthz', { handle: () => HEALTHY, logged: false }],
   ]);
 
-  const { limits } = config;
-  const server = createHttpServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // How often Node looks for connections past those timeouts (30 s by default).
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs / 4),
-    },
-    createRouter(routes, logger),
-  );
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const server = createRoutedServer(routes, config.limits, logger);
   server.on('close', () => upstream.close());
   return server;
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { formatEndpoint } from './greeting.js';
+import type { ConnectionLimits } from './config.js';
 import type { LogFields, Logger } from './log.js';
 
 /** What a handler answers: the router sends it, so no handler can leave a response open. */
@@ -32,6 +34,24 @@ const NOT_FOUND: Reply = { status: 404, body: 'not found\n' };
 const METHOD_NOT_ALLOWED: Reply = { status: 405, body: 'method not allowed\n', headers: { allow: 'GET, HEAD' } };
 const INTERNAL_ERROR: Reply = { status: 500, body: 'internal server error\n' };
 const MAX_REQUEST_ID_LENGTH = 128;
+
+/**
+ * An HTTP server, not yet listening, that answers with `routes` and holds
+ * clients to `limits`: slow or idle ones are answered 408 or closed.
+ */
+export function createRoutedServer(routes: ReadonlyMap<string, Route>, limits: ConnectionLimits, logger: Logger): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (30 s by default).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs / 4),
+    },
+    createRouter(routes, logger),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  return server;
+}
 
 /**
  * Turns a route table into a request listener that gives every request exactly

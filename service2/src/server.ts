@@ -1,10 +1,9 @@
-import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from './config.js';
 import { greetingLine } from './greeting.js';
 import { jsonLogger } from './log.js';
 import type { Logger } from './log.js';
-import { createRouter } from './router.js';
+import { createRoutedServer } from './router.js';
 import type { Reply, Route } from './router.js';
 
 const HEALTHY: Reply = { status: 200, body: 'ok\n' };
@@ -21,17 +20,7 @@ const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
  * Requests are logged to `logger`, one line each.
  */
 export function createServer({ limits }: Config, logger: Logger = jsonLogger): Server {
-  const server = createHttpServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // How often Node looks for connections past those timeouts (30 s by default).
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs / 4),
-    },
-    createRouter(routes, logger),
-  );
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  return server;
+  return createRoutedServer(routes, limits, logger);
 }
 
 function greet(req: IncomingMessage): Reply {
