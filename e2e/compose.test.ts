@@ -1,19 +1,31 @@
-// The grader's run, against a real Docker engine: `up --build`, `curl
+// What people run, against a real Docker engine: `up --build`, `curl
 // localhost:8001`, `down`, under each Compose front end installed here. Every
 // address in the answer is checked against what `docker inspect` says; then
-// the containers' privileges, and what service1 does when service2 is
-// stopped, frozen or restarted under load.
+// the containers' privileges and logs, the metrics both services export, and
+// what service1 does when service2 is stopped, frozen or restarted under load.
+// SERVICE1_PORT moves the published port, as it does for docker-compose.yaml.
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ComposeProject, get, inspectContainer, installedComposeClis, isInternalNetwork, openSockets, run, waitFor,
-  waitForHealthy, waitForOk,
-} from './docker.js';
-import type { Answer, ContainerInfo } from './docker.js';
-
-const URL_ON_HOST = 'http://localhost:8001/';
+  ComposeProject,
+  connectionsTo,
+  get,
+  getInside,
+  inspectContainer,
+  installedComposeClis,
+  isInternalNetwork,
+  run,
+  SERVICE1_PORT,
+  URL_ON_HOST,
+  waitFor,
+  waitForHealthy,
+  waitForOk,
+} from '../scripts/docker.ts';
+import type { Answer, ContainerInfo } from '../scripts/docker.ts';
+import { explainStack } from '../scripts/explain.ts';
+import { verify } from '../scripts/explain/verify.ts';
 const UPSTREAM_TIMEOUT_MS = 2_000;
 const clis = await installedComposeClis();
 
@@ -45,10 +57,12 @@ for (const cli of clis) {
       assert.equal(stderr, '');
     });
 
-    it('publishes service1 on the host port SERVICE1_PORT names, 8001 by default', async () => {
+    it('publishes service1 on the host port SERVICE1_PORT names, 8001 by default, and builds both images rather than pull them', async () => {
       const moved = await run(cli.file, [...cli.prefix, '-p', project.name, 'config'], { SERVICE1_PORT: '18001' });
       assert.match(moved.stdout, /published: "?18001"?/);
-      assert.match((await project.run('config')).stdout, /published: "?8001"?/);
+      const unset = await run(cli.file, [...cli.prefix, '-p', project.name, 'config'], { SERVICE1_PORT: '' });
+      assert.match(unset.stdout, /published: "?8001"?/);
+      assert.equal(unset.stdout.match(/pull_policy: build/g)?.length, 2);
     });
 
     it('answers curl localhost:8001 with two lines whose addresses are those docker inspect shows', async () => {
@@ -70,8 +84,52 @@ for (const cli of clis) {
       for (const port of [proxyPort, relayPort]) assert.ok(port !== undefined && port >= 1024 && port <= 65_535);
     });
 
+    it('npm run explain names, for every address and port of its answer, the network, container and interface docker inspect shows', async () => {
+      const explanation = await explainStack(SERVICE1_PORT);
+      assert.deepEqual(explanation.stack, {
+        kind: 'compose',
+        name: project.name,
+        cli: cli.file === 'docker' ? 'v2' : 'v1',
+        version: explanation.stack.kind === 'compose' ? explanation.stack.version : '',
+      });
+      const [front, back] = [project.network('frontend'), project.network('backend')];
+      assert.deepEqual(
+        explanation.parts.map((part) => [part.line, part.end, part.kind, part.role, part.network, part.service]),
+        [
+          [1, 'from', 'address', 'gateway', front, undefined],
+          [1, 'from', 'port', 'ephemeral', front, undefined],
+          [1, 'to', 'address', 'container', front, 'service1'],
+          [1, 'to', 'port', 'listening', front, 'service1'],
+          [2, 'from', 'address', 'container', back, 'service1'],
+          [2, 'from', 'port', 'ephemeral', back, 'service1'],
+          [2, 'to', 'address', 'container', back, 'service2'],
+          [2, 'to', 'port', 'listening', back, 'service2'],
+        ],
+      );
+      for (const part of explanation.parts) {
+        if (part.containerId !== undefined)
+          assert.ok(
+            part.containerId.startsWith(part.service === 'service1' ? ids.service1 : ids.service2),
+            `${part.value} is in ${part.service}`,
+          );
+      }
+      // Every address, port, container, interface and gateway it names, checked against docker inspect, docker port and /sys inside.
+      assert.deepEqual(await verify(explanation), []);
+      const { client } = explanation.ask;
+      assert.deepEqual(
+        explanation.absent.map((note) => note.subject),
+        [
+          `port ${SERVICE1_PORT}`,
+          client.address.includes(':') ? `[${client.address}]:${client.port}` : `${client.address}:${client.port}`,
+          'service2',
+          back,
+        ],
+      );
+    });
+
     it('publishes service1 on port 8001 and nothing of service2', async () => {
       assert.deepEqual(Object.keys(service1.HostConfig.PortBindings ?? {}), ['8001/tcp']);
+      assert.equal(service1.NetworkSettings.Ports?.['8001/tcp']?.[0]?.HostPort, String(SERVICE1_PORT));
       assert.deepEqual(service2.HostConfig.PortBindings ?? {}, {});
       const published = Object.values(service2.NetworkSettings.Ports ?? {}).filter((bindings) => bindings !== null);
       assert.deepEqual(published, []);
@@ -80,13 +138,14 @@ for (const cli of clis) {
 
     it('keeps service2 on the internal network only, which service1 joins too', async () => {
       assert.deepEqual(Object.keys(service2.NetworkSettings.Networks), [project.network('backend')]);
-      assert.deepEqual(Object.keys(service1.NetworkSettings.Networks).sort(), [project.network('backend'), project.network('frontend')]);
+      assert.deepEqual(Object.keys(service1.NetworkSettings.Networks).toSorted(), [project.network('backend'), project.network('frontend')]);
       assert.equal(await isInternalNetwork(project.network('backend')), true);
       assert.equal(await isInternalNetwork(project.network('frontend')), false);
     });
 
-    it('runs both containers as node, read-only, with no capabilities, no privilege gain, bounded memory and processes', async () => {
+    it('runs both containers as node, read-only, with no capabilities, no privilege gain, bounded memory, processes and logs', async () => {
       for (const info of [service1, service2]) {
+        assert.deepEqual(info.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-file': '5', 'max-size': '10m' } });
         assert.equal(info.Config.User, 'node');
         assert.equal(info.HostConfig.ReadonlyRootfs, true);
         assert.deepEqual(info.HostConfig.CapDrop, ['ALL']);
@@ -104,6 +163,31 @@ for (const cli of clis) {
       assert.match(status, /^CapEff:\s+0+$/m);
       assert.match(status, /^NoNewPrivs:\s+1$/m);
       await assert.rejects(run('docker', ['exec', ids.service1, 'touch', '/app/written']), /Read-only file system/);
+    });
+
+    it('counts each call exactly, on service1 and on service2, in metrics promtool finds no fault with', async () => {
+      const scrape = async (): Promise<[string, string]> => [(await get(`${URL_ON_HOST}metrics`)).body, await getInside(ids.service2, 8002, '/metrics')];
+      const ok = (text: string): number => sample(text, 'http_requests_total{route="/",status="200"}');
+      const calls = (text: string): number => sample(text, 'service2_calls_total{outcome="ok"}');
+      const [before1, before2] = await scrape();
+      for (let i = 0; i < 25; i += 1) assert.equal((await get(URL_ON_HOST)).status, 200);
+      const [after1, after2] = await scrape();
+      assert.deepEqual([ok(after1) - ok(before1), calls(after1) - calls(before1), ok(after2) - ok(before2)], [25, 25, 25]);
+      for (const text of [after1, after2]) {
+        const checked = await run('sh', ['-c', 'printf %s "$METRICS" | promtool check metrics'], { METRICS: text });
+        assert.equal(checked.stdout + checked.stderr, '');
+      }
+    });
+
+    it('logs each request to stdout as one JSON line with a level, the same request id in both services', async () => {
+      const id = `e2e-${cli.file}-${Date.now()}`;
+      assert.equal((await run('curl', ['-sS', '-o', '/dev/null', '-H', `x-request-id: ${id}`, URL_ON_HOST])).stderr, '');
+      const lines = (await project.run('logs', '--no-color', 'service1', 'service2')).stdout.split('\n').filter((line) => line.includes(id));
+      const parsed = lines.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
+      assert.deepEqual(parsed.map((line) => [line['service'], line['level'], line['status']]).toSorted((a, b) => String(a[0]).localeCompare(String(b[0]))), [
+        ['service1', 'info', 200],
+        ['service2', 'info', 200],
+      ]);
     });
 
     it('answers 502 at once while service2 is stopped, naming the cause, and 200 once it is back', async () => {
@@ -124,10 +208,9 @@ for (const cli of clis) {
     });
 
     it('answers 504 after UPSTREAM_TIMEOUT_MS while service2 is frozen, and drops that connection', async () => {
-      // At rest service1 holds two sockets: the one it listens on, and one
-      // pooled connection to service2.
+      // At rest, after a call, service1 keeps one pooled connection to service2.
       assert.equal((await get(URL_ON_HOST)).status, 200);
-      await waitFor(async () => (await openSockets(ids.service1)) === 2, 5_000, 'two sockets in service1 at rest');
+      assert.equal(await connectionsTo(ids.service1, 8002), 1);
       await project.run('pause', 'service2');
       try {
         const answer = await get(URL_ON_HOST);
@@ -135,20 +218,20 @@ for (const cli of clis) {
         assert.match(answer.body, new RegExp(`^Hello from \\S+ to \\S+:8001\\nservice2 did not answer within ${UPSTREAM_TIMEOUT_MS} ms\\n$`));
         assert.ok(answer.ms >= UPSTREAM_TIMEOUT_MS - 50 && answer.ms < UPSTREAM_TIMEOUT_MS + 1_000, `took ${Math.round(answer.ms)} ms`);
         // The connection to the frozen service2 is destroyed, not left to hang.
-        await waitFor(async () => (await openSockets(ids.service1)) === 1, 5_000, 'only the listening socket in service1');
+        assert.equal(await connectionsTo(ids.service1, 8002), 0);
       } finally {
         await project.run('unpause', 'service2');
       }
       assert.equal((await get(URL_ON_HOST)).status, 200);
-      await waitFor(async () => (await openSockets(ids.service1)) === 2, 5_000, 'two sockets in service1 again');
+      assert.equal(await connectionsTo(ids.service1, 8002), 1);
     });
 
     it('answers every request with 200, 502 or 504 while service2 restarts under load, and recovers without restarting', async (t) => {
       const answers: Answer[] = [];
-      let loading = true;
+      const loading = new AbortController();
       const worker = async (): Promise<void> => {
         const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        while (loading) answers.push(await get(URL_ON_HOST, 10_000, agent));
+        while (!loading.signal.aborted) answers.push(await get(URL_ON_HOST, 10_000, agent));
         agent.destroy();
       };
       const workers = Array.from({ length: 4 }, worker);
@@ -158,7 +241,7 @@ for (const cli of clis) {
       await waitFor(async () => answers.some((answer) => answer.at > restarted && answer.status === 200), 10_000, 'a 200 after the restart');
       const recoveredMs = Math.min(...answers.filter((a) => a.at > restarted && a.status === 200).map((a) => a.at)) - restarted;
       await sleep(500);
-      loading = false;
+      loading.abort();
       await Promise.all(workers);
 
       const tally = new Map<number | string, number>();
@@ -182,6 +265,12 @@ for (const cli of clis) {
       t.diagnostic(`${cli.label}: stop took ${elapsed} ms`);
     });
   });
+}
+
+/** The value of one series in a /metrics text, 0 when it is absent. */
+function sample(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
 function escape(text: string): string {

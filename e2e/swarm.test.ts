@@ -8,11 +8,12 @@ import { Agent } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { get, inspectContainer, installedComposeClis, run, waitFor, waitForOk } from './docker.js';
-import type { Answer } from './docker.js';
+import { get, inspectContainer, installedComposeClis, run, URL_ON_HOST, waitFor, waitForOk } from '../scripts/docker.ts';
+import type { Answer } from '../scripts/docker.ts';
+import { explainStack } from '../scripts/explain.ts';
+import { verify } from '../scripts/explain/verify.ts';
 
 const STACK = 'e2e-swarm';
-const URL_ON_HOST = 'http://localhost:8001/';
 const LINE = /^Hello from (\S+):(\d+) to (\S+):(\d+)$/;
 
 /** The running containers of one of the stack's services. */
@@ -28,12 +29,12 @@ async function addressesOn(service: string, network: string): Promise<string[]> 
     const address = (await inspectContainer(id)).NetworkSettings.Networks[`${STACK}_${network}`]?.IPAddress;
     if (address !== undefined) addresses.push(address);
   }
-  return addresses.sort();
+  return addresses.toSorted();
 }
 
 async function replicas(): Promise<string> {
   const { stdout } = await run('docker', ['service', 'ls', '--filter', `name=${STACK}_`, '--format', '{{.Name}} {{.Replicas}}']);
-  return stdout.trim().split('\n').sort().join(', ');
+  return stdout.trim().split('\n').toSorted().join(', ');
 }
 
 /** Joins this node to a swarm of its own; false when it already was in one. */
@@ -55,7 +56,7 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
   let createdSwarm = false;
 
   before(async () => {
-    const [cli] = (await installedComposeClis()).reverse();
+    const [cli] = (await installedComposeClis()).toReversed();
     assert.ok(cli, 'a Compose front end builds the images');
     await run(cli.file, [...cli.prefix, 'build']);
     createdSwarm = await ensureSwarm();
@@ -95,6 +96,33 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
     assert.equal(relayed[4], '8002');
   });
 
+  it('npm run explain names docker_gwbridge, the task of service1 and the replica of service2 that answered, as docker inspect shows them', async () => {
+    const explanation = await explainStack();
+    assert.deepEqual(explanation.stack, { kind: 'swarm', name: STACK });
+    const back = `${STACK}_backend`;
+    assert.deepEqual(
+      explanation.parts.map((part) => [part.line, part.end, part.kind, part.role, part.network, part.service]),
+      [
+        [1, 'from', 'address', 'gateway', 'docker_gwbridge', undefined],
+        [1, 'from', 'port', 'ephemeral', 'docker_gwbridge', undefined],
+        [1, 'to', 'address', 'container', 'docker_gwbridge', 'service1'],
+        [1, 'to', 'port', 'listening', 'docker_gwbridge', 'service1'],
+        [2, 'from', 'address', 'container', back, 'service1'],
+        [2, 'from', 'port', 'ephemeral', back, 'service1'],
+        [2, 'to', 'address', 'container', back, 'service2'],
+        [2, 'to', 'port', 'listening', back, 'service2'],
+      ],
+    );
+    assert.deepEqual(await verify(explanation), []);
+    const replica = explanation.parts.find((part) => part.line === 2 && part.end === 'to' && part.kind === 'address');
+    assert.ok((await tasks('service2')).includes(replica?.containerId ?? ''), 'the replica that answered is a running task of service2');
+    assert.match(replica?.text ?? '', /answered this time, of 3 replicas/);
+    assert.deepEqual(
+      explanation.absent.map((note) => note.subject).filter((subject) => !/^\[?[\d.:a-f]+\]?:\d+$/.test(subject)),
+      [`port ${explanation.ask.server.port}`, 'service2', back, `${STACK}_frontend`, 'ingress'],
+    );
+  });
+
   it('spreads 60 calls over every replica of service2', async (t) => {
     const seen = new Map<string, number>();
     for (let i = 0; i < 60; i += 1) {
@@ -104,16 +132,16 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
       seen.set(replica, (seen.get(replica) ?? 0) + 1);
     }
     t.diagnostic(`calls per replica: ${[...seen].map(([address, n]) => `${address} ${n}`).join(', ')}`);
-    assert.deepEqual([...seen.keys()].sort(), await addressesOn('service2', 'backend'));
+    assert.deepEqual([...seen.keys()].toSorted(), await addressesOn('service2', 'backend'));
   });
 
   it('updates service2 replica by replica under light load without a failed request', async (t) => {
-    const before = await addressesOn('service2', 'backend');
+    const earlier = await addressesOn('service2', 'backend');
     const answers: Answer[] = [];
-    let loading = true;
+    const loading = new AbortController();
     const client = async (): Promise<void> => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-      while (loading) {
+      while (!loading.signal.aborted) {
         answers.push(await get(URL_ON_HOST, 10_000, agent));
         await sleep(20);
       }
@@ -123,7 +151,7 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
     await sleep(1_000);
     await run('docker', ['service', 'update', '--force', '--detach=false', '--no-resolve-image', `${STACK}_service2`]);
     await sleep(1_000);
-    loading = false;
+    loading.abort();
     await Promise.all(clients);
 
     const failed = answers.filter((answer) => answer.status !== 200);
@@ -132,7 +160,7 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(failed.map((answer) => `${answer.status} ${answer.body}`), []);
     const updated = await addressesOn('service2', 'backend');
     assert.equal(updated.length, 3);
-    assert.notDeepEqual(updated, before, 'the update replaced the replicas');
+    assert.notDeepEqual(updated, earlier, 'the update replaced the replicas');
     assert.equal(await replicas(), `${STACK}_service1 1/1, ${STACK}_service2 3/3`);
   });
 });

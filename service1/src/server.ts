@@ -1,44 +1,43 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { Config } from './config.js';
-import { greetingLine } from './greeting.js';
-import { jsonLogger } from './log.js';
-import type { LogFields, Logger } from './log.js';
-import { createRoutedServer } from './router.js';
-import type { Reply, Route } from './router.js';
-import { createUpstream } from './upstream.js';
-import type { Upstream } from './upstream.js';
-
-const HEALTHY: Reply = { status: 200, body: 'ok\n' };
+import { createHttpServer, DURATION_BUCKETS, greetingLine, HEALTH_ROUTE, metricsRoute, Registry } from '@two-services/service-kit';
+import type { Logger, Reply, Routes } from '@two-services/service-kit';
+import type { Config } from './config.ts';
+import { Service2Client } from './service2-client.ts';
+import type { RotationSources } from './addresses.ts';
 
 /**
  * Builds service1's HTTP server, not yet listening: the caller picks the
  * address, so tests can listen on port 0 and `main` on the configured one.
- * Requests are logged to `logger`, one line each. Closing the server closes
- * its connections to service2 too.
+ * Closing the server closes its connections to service2 too. `sources` of
+ * service2's addresses are for tests.
  */
-export function createServer(config: Config, logger: Logger = jsonLogger): Server {
-  const upstream = createUpstream(config.service2Url, config.upstreamTimeoutMs);
+export function createServer(config: Config, logger: Logger, sources: RotationSources = {}): Server {
+  const metrics = new Registry();
+  const service2 = new Service2Client(config.service2Url, config.upstreamTimeoutMs, sources);
+  const calls = metrics.counter('service2_calls_total', 'Calls to service2, by outcome: ok, or why not.');
+  const callDurations = metrics.histogram('service2_call_duration_seconds', 'Time from the call to its result, retry included.', DURATION_BUCKETS);
+  const retries = metrics.counter('service2_retries_total', 'Calls to service2 sent a second time, after a first try that never reached it.');
 
-  /** Every path service1 answers. Each answers GET and HEAD; nothing else. */
-  const routes: ReadonlyMap<string, Route> = new Map<string, Route>([
-    ['/', { handle: (req, requestId) => relay(upstream, req, requestId) }],
-    ['/healthz', { handle: () => HEALTHY, logged: false }],
-  ]);
+  // service1's own line is read before the call: by the time service2 answers,
+  // the client may have gone and its socket forgotten its ends.
+  async function relay(req: IncomingMessage, requestId: string): Promise<Reply> {
+    const own = greetingLine(req.socket);
+    if (own === undefined) throw new Error('the connection closed before its addresses were read');
+    const call = await service2.call(requestId);
+    calls.inc({ outcome: call.outcome });
+    callDurations.observe({}, call.durationMs / 1000);
+    if (call.retried) retries.inc();
+    const log = { upstreamStatus: call.upstreamStatus, upstreamMs: Math.round(call.durationMs * 100) / 100, upstreamRetried: call.retried || undefined };
+    if (call.outcome === 'ok') return { status: 200, body: own + call.line, log };
+    return { status: call.outcome === 'timeout' ? 504 : 502, body: `${own}${call.line}\n`, log: { ...log, upstreamError: call.line } };
+  }
 
-  const server = createRoutedServer(routes, config.limits, logger);
-  server.on('close', () => upstream.close());
+  const routes: Routes = {
+    '/': { handle: relay },
+    '/healthz': HEALTH_ROUTE,
+    '/metrics': metricsRoute(metrics),
+  };
+  const server = createHttpServer(routes, config.limits, { logger, metrics });
+  server.on('close', () => service2.close());
   return server;
-}
-
-// service1's own line is read before the call: by the time service2 answers,
-// the client may have gone and its socket forgotten its ends.
-async function relay(upstream: Upstream, req: IncomingMessage, requestId: string): Promise<Reply> {
-  const own = greetingLine(req.socket);
-  if (own === undefined) throw new Error('the connection closed before its addresses were read');
-  const result = await upstream.fetchGreeting(requestId);
-  const log: LogFields = { upstreamStatus: result.upstreamStatus, upstreamMs: Math.round(result.durationMs * 100) / 100 };
-  if (result.retried) log['upstreamRetried'] = true;
-  if (result.ok) return { status: 200, body: own + result.greeting, log };
-  log['upstreamError'] = result.problem;
-  return { status: result.status, body: `${own}${result.problem}\n`, log };
 }

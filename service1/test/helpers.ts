@@ -1,142 +1,155 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { Agent, request } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
-import { connect, createServer as createNetServer } from 'node:net';
-import type { AddressInfo, Server as NetServer } from 'node:net';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import type { LogFields, Logger } from '../src/log.js';
+// Helpers of service1's tests that the kit's testing helpers do not have.
+import { EventEmitter, once } from 'node:events';
+import type { Server } from 'node:http';
+import { LIMITS } from '@two-services/service-kit';
+import type { Logger, LogLevel } from '@two-services/service-kit';
+import { ask, captureLogs, close, listen } from '@two-services/service-kit/testing';
+import type { Answer, Ask, LogLine } from '@two-services/service-kit/testing';
+import type { LookupAll, RotationSources } from '../src/addresses.ts';
+import type { Config } from '../src/config.ts';
+import { createServer } from '../src/server.ts';
 
-/** Starts a server on `port` of `host` (by default a free one) and returns the port. */
-export async function listen(server: NetServer, host: string, port = 0): Promise<number> {
-  server.listen(port, host);
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
+/** service1's configuration with service2 at `service2Url`. */
+export function configFor(service2Url: URL, upstreamTimeoutMs = 2_000): Config {
+  return { port: 8001, logLevel: 'debug', service2Url, upstreamTimeoutMs, limits: LIMITS };
 }
 
-/** Stops a server and every connection it still holds. */
-export async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  server.close();
-  await once(server, 'close');
+/** Rejects with `what` if `promise` has not settled within `ms`: a bound on something that must happen. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** What came back for one request, and the client's own port. */
-export interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-  readonly clientPort: number;
+/** A real logger (the kit's captureLogs) whose lines a test can also wait for. */
+export interface WatchedLogs {
+  readonly logger: Logger;
+  readonly lines: LogLine[];
+  /** The lines of one request. */
+  of(requestId: string): LogLine[];
+  /** Settles with the first line, already written or to come, that `matches`. */
+  next(matches: (line: LogLine) => boolean): Promise<LogLine>;
 }
 
-/** Options of one request over a new connection. */
-export interface Ask {
+export function watchLogs(least: LogLevel = 'debug'): WatchedLogs {
+  const captured = captureLogs('service1', least);
+  const written = new EventEmitter();
+  const logger: Logger = {
+    log(level, event, fields) {
+      captured.logger.log(level, event, fields);
+      written.emit('line');
+    },
+  };
+  return {
+    logger,
+    lines: captured.lines,
+    of: (requestId) => captured.lines.filter((line) => line['requestId'] === requestId),
+    async next(matches) {
+      for (;;) {
+        const line = captured.lines.find(matches);
+        if (line !== undefined) return line;
+        await once(written, 'line');
+      }
+    },
+  };
+}
+
+/** A resolver that answers what the test says, and counts how often it is asked. */
+export interface Resolver {
+  readonly lookup: LookupAll;
+  readonly calls: () => number;
+  readonly hostnames: string[];
+}
+
+/** Looks names up with `answer(n)` for the n-th lookup (from 1): its addresses, or an error to reject with. */
+export function resolver(answer: (n: number) => readonly string[] | Error): Resolver {
+  const hostnames: string[] = [];
+  return {
+    lookup: async (hostname) => {
+      hostnames.push(hostname);
+      const addresses = answer(hostnames.length);
+      if (addresses instanceof Error) throw addresses;
+      return addresses;
+    },
+    calls: () => hostnames.length,
+    hostnames,
+  };
+}
+
+/** What getaddrinfo rejects with for a name it does not know. */
+export function notFound(hostname = 'service2'): Error {
+  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+}
+
+/** A clock that moves only when the test moves it. */
+export interface FakeClock {
+  readonly now: () => number;
+  advance(ms: number): void;
+}
+
+export function fakeClock(): FakeClock {
+  let time = 0;
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+    },
+  };
+}
+
+/** The value of one series in a Prometheus text page, 0 when it is not there yet. */
+export function sample(page: string, series: string): number {
+  const line = page.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/** Reads service1's /metrics page. */
+export async function metricsOf(port: number): Promise<string> {
+  return (await ask({ port, path: '/metrics' })).body;
+}
+
+/** service1, listening, in front of a service2. */
+export interface Service1 {
+  readonly server: Server;
   readonly host: string;
   readonly port: number;
-  readonly path?: string;
-  readonly method?: string;
-  /** The address the client binds to, so the server sees a known remote end. */
-  readonly from?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Keep-alive pool to reuse; by default the request opens a connection of its own. */
-  readonly agent?: Agent;
+  readonly logs: WatchedLogs;
+  /** Asks service1 (by default GET / over a new connection from 127.0.0.1). */
+  ask(options?: Omit<Ask, 'host' | 'port'>): Promise<Answer>;
+  /** The line service1 writes for the connection an answer came on, the client at `from`. */
+  ownLine(answer: Answer, from?: string): string;
+  stop(): Promise<void>;
 }
 
-/** Sends one request and reads the whole reply. */
-export async function ask({ host, port, path = '/', method = 'GET', from, headers = {}, agent }: Ask): Promise<Reply> {
-  const req = request({ host, port, path, method, headers, agent: agent ?? false, ...(from === undefined ? {} : { localAddress: from }) });
-  req.end();
-  const [res] = (await once(req, 'response')) as [IncomingMessage];
-  const clientPort = res.socket.localPort;
-  if (clientPort === undefined) throw new Error('the client socket closed before its port was read');
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), clientPort };
+export interface Service1Options {
+  readonly upstreamTimeoutMs?: number;
+  /** Where service1 listens (default 127.0.0.1). */
+  readonly host?: string;
+  readonly sources?: RotationSources;
+  readonly logLevel?: LogLevel;
 }
 
-/** A port that was free a moment ago on `host`, for a process that must be told its port. */
-export async function freePort(host: string): Promise<number> {
-  const probe = createNetServer();
-  probe.listen(0, host);
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-/** A service started as its image starts it: `node <main.js>`, configured by environment. */
-export interface RunningService {
-  readonly child: ChildProcess;
-  /** The first line it wrote to stdout, parsed. */
-  readonly started: Readonly<Record<string, unknown>>;
-  /** Every later line it writes to stdout, parsed, as it comes. */
-  readonly lines: ReadonlyArray<Readonly<Record<string, unknown>>>;
-}
-
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
-
-/** Starts main.js and waits for its first line on stdout. */
-export async function startService(env: Readonly<Record<string, string>>): Promise<RunningService> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout as Readable });
-  const [first] = (await once(lines, 'line')) as [string];
-  const later: Array<Record<string, unknown>> = [];
-  lines.on('line', (line: string) => later.push(JSON.parse(line) as Record<string, unknown>));
-  return { child, started: JSON.parse(first) as Record<string, unknown>, lines: later };
-}
-
-/** Runs main.js to its end and returns its exit code and output. */
-export async function runService(env: Readonly<Record<string, string>>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-
-/** Sends a signal and waits for the process to end; resolves to its exit code. */
-export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  const [code] = (await exited) as [number | null];
-  return code;
-}
-
-/** Writes raw bytes on a new connection and reads everything until the server closes it. */
-export async function exchange(host: string, port: number, bytes: string | Buffer): Promise<string> {
-  const socket = connect({ host, port });
-  await once(socket, 'connect');
-  socket.end(bytes);
-  socket.setEncoding('latin1');
-  let received = '';
-  for await (const chunk of socket) received += chunk as string;
-  return received;
-}
-
-/** Waits until `condition` holds, checking every few milliseconds; rejects after `timeoutMs`. */
-export async function eventually(condition: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** A logger that keeps what it is told, for tests to read. */
-export class RecordingLogger implements Logger {
-  readonly lines: Array<{ readonly level: 'info' | 'error'; readonly event: string; readonly fields: Readonly<LogFields> }> = [];
-
-  info(event: string, fields: Readonly<LogFields> = {}): void {
-    this.lines.push({ level: 'info', event, fields });
-  }
-
-  error(event: string, fields: Readonly<LogFields> = {}): void {
-    this.lines.push({ level: 'error', event, fields });
-  }
+/** Builds service1 with createServer, as main does, and listens on a free port. */
+export async function startService1(
+  service2Url: URL,
+  { upstreamTimeoutMs = 2_000, host = '127.0.0.1', sources = {}, logLevel = 'debug' }: Service1Options = {},
+): Promise<Service1> {
+  const logs = watchLogs(logLevel);
+  const server = createServer(configFor(service2Url, upstreamTimeoutMs), logs.logger, sources);
+  const port = await listen(server, host);
+  return {
+    server,
+    host,
+    port,
+    logs,
+    ask: (options = {}) => ask({ ...options, host, port }),
+    ownLine: (answer, from = '127.0.0.1') => `Hello from ${from}:${answer.clientPort} to ${host}:${port}\n`,
+    stop: () => close(server),
+  };
 }

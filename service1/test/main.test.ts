@@ -1,89 +1,100 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent } from 'node:http';
 import { describe, it } from 'node:test';
-import { FakeService2, likeService2, SERVICE2_LINE } from './fake-service2.js';
-import { ask, freePort, runService, startService, stop } from './helpers.js';
+import { ask, freePort, runToExit, startService, stop } from '@two-services/service-kit/testing';
+import { FakeService2, holding, SERVICE2_LINE } from './fake-service2.ts';
+import { within } from './helpers.ts';
 
-const HOST = '127.0.0.2';
-const SERVICE2 = '127.0.0.4';
+const MAIN = new URL('../src/main.ts', import.meta.url);
+const HOST = '127.0.0.1';
 
-describe('service1 as a process', { timeout: 20_000 }, () => {
-  const refusals = [
-    [{ PORT: 'abc' }, 'PORT must be an integer 1-65535, got "abc"'],
-    [{ UPSTREAM_TIMEOUT_MS: '-5' }, 'UPSTREAM_TIMEOUT_MS must be an integer 1-60000, got "-5"'],
-    [{ SERVICE2_URL: 'service2' }, 'SERVICE2_URL must be an http:// URL without credentials or fragment, got "service2"'],
-  ] as const;
-  for (const [env, message] of refusals) {
-    it(`refuses ${JSON.stringify(env)} at start with one line that names it, and exits 1`, async () => {
-      const { code, stdout, stderr } = await runService(env);
-      assert.equal(code, 1);
-      assert.equal(stderr, `service1: ${message}\n`);
-      assert.equal(stdout, '');
-    });
+/** Settles once the process has written a stdout line with `"event":"<event>"`. */
+async function untilEvent(child: ChildProcess, event: string): Promise<void> {
+  const stdout = child.stdout;
+  assert.ok(stdout !== null);
+  let text = '';
+  const onData = (chunk: Buffer): void => {
+    text += chunk.toString('utf8');
+  };
+  stdout.on('data', onData);
+  try {
+    while (!text.includes(`"event":"${event}"`)) await once(stdout, 'data');
+  } finally {
+    stdout.off('data', onData);
   }
+}
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`logs its bound address and service2's URL, serves, and exits 0 on ${signal}`, async () => {
-      const port = await freePort(HOST);
-      const { child, started } = await startService({ PORT: String(port), HOST, SERVICE2_URL: 'http://127.0.0.4:9/' });
-      assert.equal(started['service'], 'service1');
-      assert.equal(started['event'], 'listening');
-      assert.equal(started['address'], `${HOST}:${port}`);
-      assert.equal(started['service2'], 'http://127.0.0.4:9/');
-      assert.equal((await ask({ host: HOST, port, path: '/healthz' })).status, 200);
-      assert.equal(await stop(child, signal), 0);
-    });
-  }
-
-  it('writes one JSON line per request on stdout, with service2\'s part, none for /healthz', async () => {
-    const service2 = await new FakeService2(SERVICE2).start();
-    const port = await freePort(HOST);
-    const { child, lines } = await startService({ PORT: String(port), HOST, SERVICE2_URL: service2.url.href });
-    try {
-      await ask({ host: HOST, port, path: '/healthz' });
-      const reply = await ask({ host: HOST, port, from: '127.0.0.3', headers: { 'x-request-id': 'proc-1' } });
-      assert.equal(reply.status, 200);
-      assert.equal(service2.requests[0]?.headers['x-request-id'], 'proc-1');
-      assert.equal(await stop(child), 0);
-      assert.deepEqual(
-        lines.map((line) => [line['service'], line['event'], line['requestId'], line['path'], line['status'], line['remote'], line['upstreamStatus']]),
-        [
-          ['service1', 'request', 'proc-1', '/', 200, `127.0.0.3:${reply.clientPort}`, 200],
-          ['service1', 'stopping', undefined, undefined, undefined, undefined, undefined],
-        ],
-      );
-      assert.equal(typeof lines[0]?.['durationMs'], 'number');
-      assert.equal(typeof lines[0]?.['upstreamMs'], 'number');
-    } finally {
-      await service2.stop();
+describe('service1 as a process', { timeout: 15_000 }, () => {
+  describe('refuses a bad setting at start', { concurrency: true }, () => {
+    const refusals = [
+      [{ PORT: 'abc' }, 'PORT must be an integer 1-65535, got "abc"'],
+      [{ UPSTREAM_TIMEOUT_MS: '-5' }, 'UPSTREAM_TIMEOUT_MS must be an integer 1-60000, got "-5"'],
+      [{ SERVICE2_URL: 'service2' }, 'SERVICE2_URL must be an http:// URL without credentials or fragment, got "service2"'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of debug, info, warn, error, got "loud"'],
+    ] as const;
+    for (const [env, message] of refusals) {
+      it(`refuses ${JSON.stringify(env)} with one line that names it, and exits 1`, async () => {
+        const { code, stdout, stderr } = await runToExit(MAIN, env);
+        assert.equal(stderr, `service1: ${message}\n`);
+        assert.equal(stdout, '');
+        assert.equal(code, 1);
+      });
     }
   });
 
-  it('finishes a request in flight before it exits on SIGTERM', async () => {
-    const service2 = await new FakeService2(SERVICE2).start();
+  it("logs where it listens and service2's URL, serves, and exits 0 on SIGTERM", async () => {
     const port = await freePort(HOST);
-    const { child } = await startService({ PORT: String(port), HOST, SERVICE2_URL: service2.url.href });
+    const service2Url = 'http://127.0.0.1:9/greet';
+    const { child, started } = await startService(MAIN, { PORT: String(port), HOST, SERVICE2_URL: service2Url });
+    try {
+      const { time, ...rest } = started;
+      assert.equal(typeof time, 'string');
+      assert.deepEqual(rest, { level: 'info', service: 'service1', event: 'listening', address: `${HOST}:${port}`, service2: service2Url });
+      assert.equal((await ask({ port, path: '/healthz' })).status, 200);
+    } finally {
+      assert.equal(await stop(child), 0);
+    }
+  });
+
+  it('finishes a request in flight when SIGTERM comes, logs it, and exits 0 as soon as it is answered', async () => {
+    const service2 = await new FakeService2().start();
+    const hold = holding();
+    service2.behaviour = hold.behaviour;
+    const port = await freePort(HOST);
+    // The longest deadline: nothing of a finished call may hold the process until it passes.
+    const { child, lines } = await startService(MAIN, {
+      PORT: String(port),
+      HOST,
+      SERVICE2_URL: service2.url.href,
+      UPSTREAM_TIMEOUT_MS: '60000',
+    });
+    // Kept alive, so that the process must also close an idle connection to exit.
     const agent = new Agent({ keepAlive: true });
     try {
-      // service2 holds the call until service1 has been told to stop.
-      let release = (): void => {};
-      service2.behaviour = (req, res) => {
-        release = () => likeService2(req, res);
-      };
-      const called = once(service2.server, 'request');
-      const pending = ask({ host: HOST, port, agent });
-      await called;
+      const pending = ask({ port, agent, headers: { 'x-request-id': 'in-flight' } });
+      await hold.held;
+      const stopping = untilEvent(child, 'stopping');
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      release();
-      const reply = await pending;
-      assert.equal(reply.status, 200);
-      assert.ok(reply.body.endsWith(SERVICE2_LINE));
-      assert.deepEqual(await exited, [0, null]);
+      await within(stopping, 2_000, 'the stopping line');
+      hold.release();
+      const answer = await pending;
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body, `Hello from 127.0.0.1:${answer.clientPort} to ${HOST}:${port}\n${SERVICE2_LINE}`);
+      assert.deepEqual(await within(exited, 3_000, 'the exit after the last answer'), [0, null]);
+      assert.deepEqual(
+        lines.map((line) => [line['service'], line['event'], line['requestId'], line['status'], line['upstreamStatus']]),
+        [
+          ['service1', 'stopping', undefined, undefined, undefined],
+          ['service1', 'request', 'in-flight', 200, 200],
+        ],
+      );
     } finally {
       agent.destroy();
+      child.kill('SIGKILL');
+      hold.release();
       await service2.stop();
     }
   });

@@ -1,126 +1,183 @@
 import assert from 'node:assert/strict';
-import { Agent, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { LIMITS } from '../src/config.js';
-import type { Config } from '../src/config.js';
-import { createServer } from '../src/server.js';
-import { MAX_BODY_BYTES } from '../src/upstream.js';
-import { FakeService2, likeService2, SERVICE2_LINE, silentServer } from './fake-service2.js';
-import type { Behaviour } from './fake-service2.js';
-import { ask, close, eventually, freePort, listen, RecordingLogger } from './helpers.js';
-import type { Reply } from './helpers.js';
+import { freePort, unavailable } from '@two-services/service-kit/testing';
+import { CONNECT_TIMEOUT_MS, MAX_BODY_BYTES } from '../src/service2-client.ts';
+import {
+  announcesTooMuch,
+  answers,
+  drops,
+  FakeService2,
+  holding,
+  likeService2,
+  SERVICE2_LINE,
+  silentServer,
+  stopsMidAnswer,
+  streamsTooMuch,
+  unaccepting,
+} from './fake-service2.ts';
+import type { Behaviour } from './fake-service2.ts';
+import { metricsOf, resolver, sample, startService1, within } from './helpers.ts';
+import type { Service1 } from './helpers.ts';
 
-// Three loopback addresses, so a swapped remote and local end cannot pass.
-const SERVICE1 = '127.0.0.2';
-const CLIENT = '127.0.0.3';
-const SERVICE2 = '127.0.0.4';
+const noIPv6 = await unavailable('::1');
+// A short deadline for the tests that wait for it.
+const SHORT_DEADLINE_MS = 200;
 
-function configFor(service2Url: URL, upstreamTimeoutMs = 2_000): Config {
-  return { port: 8001, service2Url, upstreamTimeoutMs, limits: LIMITS };
+// Answers the first request on each connection and drops the connection when a
+// second one arrives on it: what a server does when its keep-alive timeout
+// fires just as a request comes in.
+function answersOncePerConnection(): Behaviour {
+  const served = new WeakSet<Socket>();
+  return (req, res) => {
+    if (served.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
+    served.add(req.socket);
+    likeService2(req, res);
+  };
 }
 
-/** Starts service1 in front of `service2Url` and asks it once from CLIENT. */
-async function askService1(service2Url: URL, upstreamTimeoutMs?: number): Promise<{ reply: Reply; port: number }> {
-  const server = createServer(configFor(service2Url, upstreamTimeoutMs), new RecordingLogger());
-  const port = await listen(server, SERVICE1);
+/** Runs `test` with a fake service2 and service1 in front of it, both on 127.0.0.1, then stops both. */
+async function withPair(test: (service1: Service1, service2: FakeService2) => Promise<void>, upstreamTimeoutMs?: number): Promise<void> {
+  const service2 = await new FakeService2().start();
+  const service1 = await startService1(service2.url, upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs });
   try {
-    return { reply: await ask({ host: SERVICE1, port, from: CLIENT }), port };
+    await test(service1, service2);
   } finally {
-    await close(server);
+    await service1.stop();
+    await service2.stop();
   }
 }
 
-function ownLine(reply: Reply, port: number): string {
-  return `Hello from ${CLIENT}:${reply.clientPort} to ${SERVICE1}:${port}\n`;
-}
-
-describe('service1 in front of a working service2', { timeout: 10_000 }, () => {
-  const service2 = new FakeService2(SERVICE2);
-  const logger = new RecordingLogger();
-  const service1 = { server: new Server(), port: 0 };
+describe('service1 in front of a service2 that answers', { timeout: 10_000 }, () => {
+  const service2 = new FakeService2();
+  let service1: Service1;
   before(async () => {
     await service2.start();
-    service1.server = createServer(configFor(service2.url), logger);
-    service1.port = await listen(service1.server, SERVICE1);
+    service1 = await startService1(service2.url);
   });
   afterEach(() => {
     service2.behaviour = likeService2;
   });
   after(async () => {
-    await close(service1.server);
+    await service1.stop();
     await service2.stop();
   });
 
-  it('answers GET / with its own line followed by service2\'s: two lines, each ending in a newline', async () => {
-    const reply = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
-    assert.equal(reply.status, 200);
-    assert.equal(reply.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(reply.body, ownLine(reply, service1.port) + SERVICE2_LINE);
-    assert.equal(reply.headers['content-length'], String(reply.body.length));
+  it("answers GET / with its own line followed by service2's, with their Content-Length", async () => {
+    const answer = await service1.ask();
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(answer.body, service1.ownLine(answer) + SERVICE2_LINE);
+    assert.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.body)));
   });
 
-  it('calls service2 with GET / on its configured address', async () => {
-    const before = service2.requests.length;
-    const reply = await ask({ host: SERVICE1, port: service1.port, method: 'HEAD' });
-    assert.equal(reply.status, 200);
-    const call = service2.requests[before];
+  it('answers HEAD / with the headers GET has and no body, and calls service2 with GET', async () => {
+    const earlier = service2.requests.length;
+    const answer = await service1.ask({ method: 'HEAD' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, '');
+    assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(answer.headers['content-length'], String(Buffer.byteLength(service1.ownLine(answer) + SERVICE2_LINE)));
+    assert.equal(service2.requests[earlier]?.method, 'GET');
+  });
+
+  it('calls service2 with GET / and its address as Host', async () => {
+    const earlier = service2.requests.length;
+    assert.equal((await service1.ask()).status, 200);
+    const call = service2.requests[earlier];
     assert.equal(call?.method, 'GET');
     assert.equal(call?.url, '/');
-    assert.equal(call?.headers.host, `${SERVICE2}:${service2.port}`);
+    assert.equal(call?.headers.host, `127.0.0.1:${service2.port}`);
+    assert.equal(service2.requests.length, earlier + 1);
   });
 
-  it('answers HEAD / with the headers of GET and no body', async () => {
-    const reply = await ask({ host: SERVICE1, port: service1.port, method: 'HEAD', from: CLIENT });
-    assert.equal(reply.status, 200);
-    assert.equal(reply.headers['content-length'], String((ownLine(reply, service1.port) + SERVICE2_LINE).length));
-    assert.equal(reply.body, '');
+  it("passes the caller's X-Request-Id on to service2 and back to the caller", async () => {
+    const earlier = service2.requests.length;
+    const answer = await service1.ask({ headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(answer.headers['x-request-id'], 'trace-42');
+    assert.equal(service2.requests[earlier]?.headers['x-request-id'], 'trace-42');
   });
 
-  it('keeps one connection to service2 open across calls', async () => {
-    const before = service2.connections.length;
-    for (let i = 0; i < 5; i += 1) {
-      assert.equal((await ask({ host: SERVICE1, port: service1.port })).status, 200);
-    }
-    assert.ok(service2.connections.length - before <= 1, `opened ${service2.connections.length - before} connections for 5 calls`);
-  });
-
-  it('answers 502 when service2 answers with another status, and names it', async () => {
-    service2.behaviour = (_req, res) => {
-      res.writeHead(500);
-      res.end('boom\n');
-    };
-    const reply = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
-    assert.equal(reply.status, 502);
-    assert.equal(reply.body, `${ownLine(reply, service1.port)}service2 answered 500\n`);
-  });
-
-  for (const [kind, headers] of [['with', { 'content-length': MAX_BODY_BYTES + 1 }], ['without', {}]] as const) {
-    it(`answers 502 to a body over ${MAX_BODY_BYTES} bytes ${kind} Content-Length`, async () => {
-      service2.behaviour = (_req, res) => {
-        res.writeHead(200, headers);
-        res.end(`${'x'.repeat(MAX_BODY_BYTES)}\n`);
-      };
-      const reply = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
-      assert.equal(reply.status, 502);
-      assert.equal(reply.body, `${ownLine(reply, service1.port)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
+  for (const [why, headers] of [
+    ['gave none', {}],
+    ['gave one that is not sane', { 'x-request-id': 'a'.repeat(129) }],
+  ] as const) {
+    it(`sends service2 the request id it made when the caller ${why}, and gives it back`, async () => {
+      const earlier = service2.requests.length;
+      const answer = await service1.ask({ headers });
+      assert.match(String(answer.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.equal(service2.requests[earlier]?.headers['x-request-id'], answer.headers['x-request-id']);
     });
   }
 
-  for (const body of ['', 'no newline', 'two\nlines\n']) {
+  for (const status of [500, 404, 201]) {
+    it(`answers 502 when service2 answers ${status}, and names it`, async () => {
+      service2.behaviour = (_req, res) => {
+        res.writeHead(status);
+        res.end(SERVICE2_LINE);
+      };
+      const answer = await service1.ask();
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 answered ${status}\n`);
+      assert.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.body)));
+    });
+  }
+
+  it(`answers 502 to a body over ${MAX_BODY_BYTES} bytes sent without Content-Length`, async () => {
+    service2.behaviour = streamsTooMuch;
+    const answer = await service1.ask();
+    assert.equal(answer.status, 502);
+    assert.equal(answer.body, `${service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
+  });
+
+  it(`answers 502 at once to a Content-Length over ${MAX_BODY_BYTES}, without waiting for the body`, async () => {
+    service2.behaviour = announcesTooMuch;
+    const started = performance.now();
+    const answer = await service1.ask();
+    const elapsed = performance.now() - started;
+    assert.equal(answer.status, 502);
+    assert.equal(answer.body, `${service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
+    assert.ok(elapsed < 1_000, `answered after ${Math.round(elapsed)} ms`);
+  });
+
+  it(`answers 200 to a body of exactly ${MAX_BODY_BYTES} bytes`, async () => {
+    const line = `${'x'.repeat(MAX_BODY_BYTES - 1)}\n`;
+    service2.behaviour = (_req, res) => {
+      res.writeHead(200, { 'content-length': MAX_BODY_BYTES });
+      res.end(line);
+    };
+    const answer = await service1.ask();
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, service1.ownLine(answer) + line);
+  });
+
+  for (const body of ['', 'no newline', 'two\nlines\n', '\nlate\n']) {
     it(`answers 502 when service2's body is not one line: ${JSON.stringify(body)}`, async () => {
       service2.behaviour = (_req, res) => res.end(body);
-      const reply = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
-      assert.equal(reply.status, 502);
-      assert.equal(reply.body, `${ownLine(reply, service1.port)}service2 did not answer with one line\n`);
+      const answer = await service1.ask();
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 did not answer with one line\n`);
     });
   }
 
   it('answers 502 when service2 drops the connection without answering', async () => {
-    service2.behaviour = (req) => req.socket.destroy();
-    const reply = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
-    assert.equal(reply.status, 502);
-    assert.equal(reply.body, `${ownLine(reply, service1.port)}service2 reset the connection (ECONNRESET)\n`);
+    service2.behaviour = drops;
+    const answer = await service1.ask();
+    assert.equal(answer.status, 502);
+    assert.equal(answer.body, `${service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
+  });
+
+  it('answers 502 when service2 stops mid-answer', async () => {
+    service2.behaviour = stopsMidAnswer;
+    const answer = await service1.ask({ headers: { 'x-request-id': 'cut' } });
+    assert.equal(answer.status, 502);
+    // Node reports a body cut short as an ECONNRESET of the response.
+    assert.equal(answer.body, `${service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
+    assert.equal(service1.logs.of('cut')[0]?.['upstreamStatus'], 200);
   });
 
   it('answers 200 again as soon as service2 recovers', async () => {
@@ -128,225 +185,213 @@ describe('service1 in front of a working service2', { timeout: 10_000 }, () => {
       res.writeHead(503);
       res.end();
     };
-    assert.equal((await ask({ host: SERVICE1, port: service1.port })).status, 502);
+    assert.equal((await service1.ask()).status, 502);
     service2.behaviour = likeService2;
-    assert.equal((await ask({ host: SERVICE1, port: service1.port })).status, 200);
-  });
-
-  it('passes the caller\'s X-Request-Id on to service2 and back to the caller', async () => {
-    const before = service2.requests.length;
-    const reply = await ask({ host: SERVICE1, port: service1.port, headers: { 'x-request-id': 'trace-42' } });
-    assert.equal(reply.headers['x-request-id'], 'trace-42');
-    assert.equal(service2.requests[before]?.headers['x-request-id'], 'trace-42');
-  });
-
-  it('sends service2 the request id it made when the caller gave none', async () => {
-    const before = service2.requests.length;
-    const reply = await ask({ host: SERVICE1, port: service1.port });
-    assert.match(String(reply.headers['x-request-id']), /^[0-9a-f-]{36}$/);
-    assert.equal(service2.requests[before]?.headers['x-request-id'], reply.headers['x-request-id']);
-  });
-
-  it('logs each request with service2\'s status and how long service2 took', async () => {
-    await ask({ host: SERVICE1, port: service1.port, headers: { 'x-request-id': 'log-ok' } });
-    const line = await logLine(logger, 'log-ok');
-    assert.equal(line['status'], 200);
-    assert.equal(line['upstreamStatus'], 200);
-    assert.equal(typeof line['upstreamMs'], 'number');
-    assert.equal(line['upstreamError'], undefined);
-  });
-
-  it('logs what went wrong with service2', async () => {
-    service2.behaviour = (_req, res) => {
-      res.writeHead(500);
-      res.end();
-    };
-    await ask({ host: SERVICE1, port: service1.port, headers: { 'x-request-id': 'log-500' } });
-    const line = await logLine(logger, 'log-500');
-    assert.equal(line['status'], 502);
-    assert.equal(line['upstreamStatus'], 500);
-    assert.equal(line['upstreamError'], 'service2 answered 500');
-  });
-
-  it('does not log health checks', async () => {
-    await ask({ host: SERVICE1, port: service1.port, path: '/healthz', headers: { 'x-request-id': 'health-1' } });
-    await ask({ host: SERVICE1, port: service1.port, headers: { 'x-request-id': 'after-health-1' } });
-    await logLine(logger, 'after-health-1');
-    assert.equal(logger.lines.some((line) => line.fields['requestId'] === 'health-1'), false);
+    assert.equal((await service1.ask()).status, 200);
   });
 
   it('answers GET /healthz with 200 ok without calling service2', async () => {
-    const before = service2.requests.length;
-    const reply = await ask({ host: SERVICE1, port: service1.port, path: '/healthz' });
-    assert.equal(reply.status, 200);
-    assert.equal(reply.body, 'ok\n');
-    assert.equal(service2.requests.length, before);
+    const earlier = service2.requests.length;
+    const answer = await service1.ask({ path: '/healthz' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'ok\n');
+    assert.equal(service2.requests.length, earlier);
   });
 
-  it('answers an unknown path with 404', async () => {
-    const reply = await ask({ host: SERVICE1, port: service1.port, path: '/service2' });
-    assert.equal(reply.status, 404);
-    assert.equal(reply.body, 'not found\n');
+  it('answers an unknown path with 404 without calling service2', async () => {
+    const earlier = service2.requests.length;
+    const answer = await service1.ask({ path: '/service2' });
+    assert.equal(answer.status, 404);
+    assert.equal(service2.requests.length, earlier);
   });
 
-  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
-    it(`answers ${method} / with 405 and Allow: GET, HEAD`, async () => {
-      const reply = await ask({ host: SERVICE1, port: service1.port, method });
-      assert.equal(reply.status, 405);
-      assert.equal(reply.headers.allow, 'GET, HEAD');
-      assert.equal(reply.body, 'method not allowed\n');
-    });
-  }
+  it('answers POST / with 405 without calling service2', async () => {
+    const earlier = service2.requests.length;
+    const answer = await service1.ask({ method: 'POST' });
+    assert.equal(answer.status, 405);
+    assert.equal(service2.requests.length, earlier);
+  });
 });
 
-describe('service1 when service2 cannot answer', { timeout: 10_000 }, () => {
-  it('answers 502 when nothing listens on service2\'s port', async () => {
-    const refusing = await freePort(SERVICE2);
-    const { reply, port } = await askService1(new URL(`http://${SERVICE2}:${refusing}/`));
-    assert.equal(reply.status, 502);
-    assert.equal(reply.body, `${ownLine(reply, port)}service2 refused the connection (ECONNREFUSED)\n`);
+describe("service1's calls to service2", { timeout: 10_000 }, () => {
+  it('keeps one connection to service2 open across calls', () =>
+    withPair(async (service1, service2) => {
+      for (let i = 0; i < 5; i += 1) assert.equal((await service1.ask()).status, 200);
+      assert.equal(service2.requests.length, 5);
+      assert.equal(service2.connections.length, 1);
+      assert.equal(service2.openConnections, 1);
+    }));
+
+  it("calls service2 by name with GET on the URL's path and query, the URL's host as Host", async () => {
+    const service2 = await new FakeService2().start();
+    const dns = resolver(() => ['127.0.0.1']);
+    const service1 = await startService1(new URL(`http://service2:${service2.port}/greet?x=1`), { sources: { lookup: dns.lookup } });
+    try {
+      const answer = await service1.ask({ method: 'HEAD' });
+      assert.equal(answer.status, 200);
+      const call = service2.requests[0];
+      assert.equal(call?.method, 'GET');
+      assert.equal(call?.url, '/greet?x=1');
+      assert.equal(call?.headers.host, `service2:${service2.port}`);
+      assert.deepEqual(dns.hostnames, ['service2']);
+    } finally {
+      await service1.stop();
+      await service2.stop();
+    }
   });
 
-  it('answers 504 when service2 accepts but never answers within the timeout', async () => {
-    const silent = await silentServer(SERVICE2);
+  it('calls service2 at an IPv6 address written in brackets', { skip: noIPv6 }, async () => {
+    const service2 = await new FakeService2('::1').start();
+    const service1 = await startService1(new URL(`http://[::1]:${service2.port}/`));
     try {
-      const { reply, port } = await askService1(new URL(`http://${SERVICE2}:${silent.port}/`), 200);
-      assert.equal(reply.status, 504);
-      assert.equal(reply.body, `${ownLine(reply, port)}service2 did not answer within 200 ms\n`);
+      const answer = await service1.ask();
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body, service1.ownLine(answer) + SERVICE2_LINE);
+      assert.equal(service2.requests[0]?.headers.host, `[::1]:${service2.port}`);
     } finally {
+      await service1.stop();
+      await service2.stop();
+    }
+  });
+
+  it('closes its connections to service2 when it closes', async () => {
+    const service2 = await new FakeService2().start();
+    const service1 = await startService1(service2.url);
+    try {
+      assert.equal((await service1.ask()).status, 200);
+      assert.equal(service2.openConnections, 1);
+    } finally {
+      await service1.stop();
+    }
+    try {
+      await within(service2.untilOpen(0), 1_000, 'no open connection to service2');
+    } finally {
+      await service2.stop();
+    }
+  });
+
+  it(`waits for a slow answer on a connection that opened: the ${CONNECT_TIMEOUT_MS} ms bound is on opening it only`, async () => {
+    const service2 = await new FakeService2().start();
+    // A service2 that is slow on purpose: it answers once the connect bound has passed.
+    service2.behaviour = (req, res) => void setTimeout(() => likeService2(req, res), CONNECT_TIMEOUT_MS + 150);
+    const service1 = await startService1(service2.url);
+    try {
+      const answer = await service1.ask();
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body, service1.ownLine(answer) + SERVICE2_LINE);
+    } finally {
+      await service1.stop();
+      await service2.stop();
+    }
+  });
+
+  it("answers 502 when nothing listens on service2's port", async () => {
+    const service1 = await startService1(new URL(`http://127.0.0.1:${await freePort()}/`));
+    try {
+      const answer = await service1.ask();
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 refused the connection (ECONNREFUSED)\n`);
+    } finally {
+      await service1.stop();
+    }
+  });
+
+  it(`answers 504 when service2 accepts but never answers within the deadline, and closes that connection`, async () => {
+    const silent = await silentServer();
+    const service1 = await startService1(new URL(`http://127.0.0.1:${silent.port}/`), { upstreamTimeoutMs: SHORT_DEADLINE_MS });
+    try {
+      const answer = await service1.ask();
+      assert.equal(answer.status, 504);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 did not answer within ${SHORT_DEADLINE_MS} ms\n`);
+      assert.equal(silent.sockets.length, 1);
+      await within(silent.untilOpen(0), 1_000, 'the connection to service2 closed');
+    } finally {
+      await service1.stop();
       await silent.stop();
     }
   });
 
-  it('stays up and answers the next request after a failure', async () => {
-    const refusing = await freePort(SERVICE2);
-    const server = createServer(configFor(new URL(`http://${SERVICE2}:${refusing}/`)), new RecordingLogger());
-    const port = await listen(server, SERVICE1);
-    const agent = new Agent({ keepAlive: true });
+  it(`answers 502 within about 2 × ${CONNECT_TIMEOUT_MS} ms when a new connection is never accepted, long before the deadline`, async (t) => {
+    const target = await unaccepting();
+    if (typeof target === 'string') return t.skip(target);
+    const service1 = await startService1(new URL(`http://127.0.0.1:${target.port}/`), { upstreamTimeoutMs: 5_000 });
     try {
-      for (let i = 0; i < 3; i += 1) assert.equal((await ask({ host: SERVICE1, port, agent })).status, 502);
-      assert.equal((await ask({ host: SERVICE1, port, path: '/healthz', agent })).status, 200);
+      const started = performance.now();
+      const answer = await service1.ask({ headers: { 'x-request-id': 'unaccepted' } });
+      const elapsed = performance.now() - started;
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 did not accept the connection (ETIMEDOUT)\n`);
+      // Tried twice: the retry waits as long as the first try.
+      assert.equal(service1.logs.of('unaccepted')[0]?.['upstreamRetried'], true);
+      assert.equal(sample(await metricsOf(service1.port), 'service2_calls_total{outcome="connect_timeout"}'), 1);
+      assert.ok(elapsed >= 2 * CONNECT_TIMEOUT_MS * 0.9 && elapsed < 2_500, `answered after ${Math.round(elapsed)} ms`);
     } finally {
-      agent.destroy();
-      await close(server);
-    }
-  });
-});
-
-describe('service1 and pooled connections that service2 closes', { timeout: 10_000 }, () => {
-  // service2 answers the first request on each connection and drops the
-  // connection when a second one arrives on it: what a server does when its
-  // keep-alive timeout fires just as a request comes in.
-  async function start(): Promise<{ service2: FakeService2; server: Server; port: number; logger: RecordingLogger }> {
-    const service2 = await new FakeService2(SERVICE2).start();
-    const served = new WeakSet<Socket>();
-    service2.behaviour = (req, res) => {
-      if (served.has(req.socket)) {
-        req.socket.destroy();
-        return;
-      }
-      served.add(req.socket);
-      likeService2(req, res);
-    };
-    const logger = new RecordingLogger();
-    const server = createServer(configFor(service2.url), logger);
-    return { service2, server, port: await listen(server, SERVICE1), logger };
-  }
-
-  it('retries, once, a call that fails because service2 closed the pooled connection it went out on', async () => {
-    const { service2, server, port, logger } = await start();
-    try {
-      assert.equal((await ask({ host: SERVICE1, port })).status, 200);
-      const reply = await ask({ host: SERVICE1, port, from: CLIENT, headers: { 'x-request-id': 'retried-1' } });
-      assert.equal(reply.status, 200);
-      assert.equal(reply.body, ownLine(reply, port) + SERVICE2_LINE);
-      assert.equal(service2.requests.length, 3, 'the first call, the dropped one, the retry');
-      assert.equal((await logLine(logger, 'retried-1'))['upstreamRetried'], true);
-    } finally {
-      await close(server);
-      await service2.stop();
+      await service1.stop();
+      target.stop();
     }
   });
 
-  it('does not retry a call that fails on a new connection', async () => {
-    const service2 = await new FakeService2(SERVICE2).start();
-    service2.behaviour = (req) => req.socket.destroy();
-    const server = createServer(configFor(service2.url), new RecordingLogger());
-    const port = await listen(server, SERVICE1);
-    try {
-      const reply = await ask({ host: SERVICE1, port, from: CLIENT });
-      assert.equal(reply.status, 502);
-      assert.equal(reply.body, `${ownLine(reply, port)}service2 reset the connection (ECONNRESET)\n`);
+  it('retries, once, a call that fails because service2 closed the pooled connection it went out on', () =>
+    withPair(async (service1, service2) => {
+      service2.behaviour = answersOncePerConnection();
+      assert.equal((await service1.ask()).status, 200);
+      const answer = await service1.ask({ headers: { 'x-request-id': 'retried' } });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body, service1.ownLine(answer) + SERVICE2_LINE);
+      assert.deepEqual(
+        service2.requests.map((req) => req.headers['x-request-id']).slice(1),
+        ['retried', 'retried'],
+        'the dropped call, then the retry',
+      );
+      assert.equal(service2.connections.length, 2);
+      assert.equal(service1.logs.of('retried')[0]?.['upstreamRetried'], true);
+    }));
+
+  it('does not retry a call that fails on a new connection', () =>
+    withPair(async (service1, service2) => {
+      service2.behaviour = drops;
+      const answer = await service1.ask();
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
       assert.equal(service2.requests.length, 1);
-    } finally {
-      await close(server);
-      await service2.stop();
-    }
-  });
+    }));
+
+  it('ends a call that service2 stops answering on a pooled connection at the deadline, and does not send it again', () =>
+    withPair(async (service1, service2) => {
+      assert.equal((await service1.ask()).status, 200);
+      const hold = holding();
+      service2.behaviour = hold.behaviour;
+      const answer = await service1.ask({ headers: { 'x-request-id': 'held' } });
+      assert.equal(answer.status, 504);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 did not answer within ${SHORT_DEADLINE_MS} ms\n`);
+      // A later call is the bound: a resend would have reached service2 before it.
+      service2.behaviour = likeService2;
+      assert.equal((await service1.ask({ headers: { 'x-request-id': 'later' } })).status, 200);
+      assert.deepEqual(service2.requests.map((req) => req.headers['x-request-id']).slice(1), ['held', 'later']);
+      hold.release();
+    }, SHORT_DEADLINE_MS));
 });
 
-describe('service1 holds no more connections after a fault than before it', { timeout: 20_000 }, () => {
-  const faults: ReadonlyArray<readonly [string, Behaviour, number]> = [
-    ['answers 500', (_req, res) => { res.writeHead(500); res.end('no\n'); }, 502],
-    ['sends too much', (_req, res) => res.end('x'.repeat(MAX_BODY_BYTES + 1)), 502],
-    ['drops the connection', (req) => req.socket.destroy(), 502],
-    ['stops mid-answer', (req, res) => { res.writeHead(200, { 'content-length': 100 }); res.write('Hello'); setTimeout(() => req.socket.destroy(), 10); }, 502],
+describe('service1 holds no more connections to service2 after a fault than before it', { timeout: 10_000 }, () => {
+  const faults: ReadonlyArray<readonly [string, Behaviour]> = [
+    ['answers 500', answers(500)],
+    ['sends too much', streamsTooMuch],
+    ['announces too much and stalls', announcesTooMuch],
+    ['drops the connection', drops],
+    ['stops mid-answer', stopsMidAnswer],
   ];
-  for (const [name, fault, status] of faults) {
-    it(`when service2 ${name}`, async () => {
-      const service2 = await new FakeService2(SERVICE2).start();
-      const server = createServer(configFor(service2.url, 300), new RecordingLogger());
-      const port = await listen(server, SERVICE1);
-      try {
+  for (const [name, fault] of faults) {
+    it(`when service2 ${name}`, () =>
+      withPair(async (service1, service2) => {
         // At rest, service1 keeps one connection to service2 open in its pool.
-        assert.equal((await ask({ host: SERVICE1, port })).status, 200);
+        assert.equal((await service1.ask()).status, 200);
         assert.equal(service2.openConnections, 1);
         service2.behaviour = fault;
-        assert.equal((await ask({ host: SERVICE1, port })).status, status);
+        assert.equal((await service1.ask()).status, 502);
         service2.behaviour = likeService2;
-        assert.equal((await ask({ host: SERVICE1, port })).status, 200);
-        await eventually(() => service2.openConnections === 1, 2_000, 'one open connection to service2');
-      } finally {
-        await close(server);
-        await service2.stop();
-      }
-    });
+        assert.equal((await service1.ask()).status, 200);
+        await within(service2.untilOpen(1), 1_000, 'one open connection to service2');
+        assert.equal(service2.openConnections, 1);
+      }));
   }
-
-  it('when service2 stops answering on a pooled connection: that call ends at the deadline, and is not sent again', async () => {
-    const service2 = await new FakeService2(SERVICE2).start();
-    const server = createServer(configFor(service2.url, 200), new RecordingLogger());
-    const port = await listen(server, SERVICE1);
-    try {
-      assert.equal((await ask({ host: SERVICE1, port })).status, 200);
-      service2.behaviour = () => {};
-      assert.equal((await ask({ host: SERVICE1, port })).status, 504);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(service2.requests.length, 2);
-    } finally {
-      await close(server);
-      await service2.stop();
-    }
-  });
-
-  it('when service2 never answers: the connection is closed at the deadline', async () => {
-    const silent = await silentServer(SERVICE2);
-    const server = createServer(configFor(new URL(`http://${SERVICE2}:${silent.port}/`), 200), new RecordingLogger());
-    const port = await listen(server, SERVICE1);
-    try {
-      for (let i = 0; i < 3; i += 1) assert.equal((await ask({ host: SERVICE1, port })).status, 504);
-      await eventually(() => silent.openConnections() === 0, 2_000, 'no open connection to service2');
-    } finally {
-      await close(server);
-      await silent.stop();
-    }
-  });
 });
-
-/** The one log line of a request, once it is written. */
-async function logLine(logger: RecordingLogger, requestId: string): Promise<Readonly<Record<string, unknown>>> {
-  await eventually(() => logger.lines.some((line) => line.fields['requestId'] === requestId), 2_000, `a log line for ${requestId}`);
-  const lines = logger.lines.filter((line) => line.fields['requestId'] === requestId);
-  assert.equal(lines.length, 1);
-  return lines[0]?.fields ?? {};
-}

@@ -19,7 +19,7 @@ export async function run(file: string, args: readonly string[], env: Readonly<R
     return await exec(file, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const { stderr = '' } = error as { stderr?: string };
-    throw new Error(`${file} ${args.join(' ')} failed: ${(error as Error).message}\n${stderr}`);
+    throw new Error(`${file} ${args.join(' ')} failed: ${(error as Error).message}\n${stderr}`, { cause: error });
   }
 }
 
@@ -48,6 +48,12 @@ export async function installedComposeClis(): Promise<ComposeCli[]> {
   }
   return found;
 }
+
+/** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml reads it, or 8001. */
+export const SERVICE1_PORT = Number(process.env['SERVICE1_PORT'] || '8001');
+
+/** service1 as the host reaches it. */
+export const URL_ON_HOST = `http://localhost:${SERVICE1_PORT}/`;
 
 /** This repository's docker-compose.yaml, run as one named project. */
 export class ComposeProject {
@@ -97,6 +103,7 @@ export interface ContainerInfo {
     readonly Memory: number;
     readonly PidsLimit: number | null;
     readonly Privileged: boolean;
+    readonly LogConfig: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
   };
   readonly NetworkSettings: {
     readonly Ports: Readonly<Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }> | null>> | null;
@@ -175,19 +182,24 @@ export function get(url: string, timeoutMs = 10_000, agent: Agent | false = fals
 }
 
 /**
- * Sockets the service's Node process holds open, counted in its container from
- * /proc: the listening socket, pooled connections, clients' connections.
+ * Established TCP connections from a container to `port`, read from the
+ * container's own network namespace (/proc/net/tcp and tcp6): for service1,
+ * its pooled connections to service2, whoever else talks to service1.
  */
-export async function openSockets(containerId: string): Promise<number> {
-  const script = `
-    const fs = require('fs');
-    const main = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))
-      .find((p) => { try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8') === 'node\\0dist/main.js\\0'; } catch { return false; } });
-    const fds = fs.readdirSync('/proc/' + main + '/fd');
-    console.log(fds.filter((fd) => { try { return fs.readlinkSync('/proc/' + main + '/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length);
-  `;
-  const { stdout } = await run('docker', ['exec', containerId, 'node', '-e', script]);
-  return Number(stdout.trim());
+export async function connectionsTo(containerId: string, port: number): Promise<number> {
+  const { stdout } = await run('docker', ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+  const remotePort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Columns: sl local_address rem_address st …; state 01 is ESTABLISHED.
+  return stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((columns) => columns[2]?.endsWith(remotePort) === true && columns[3] === '01').length;
+}
+
+/** What GET `path` on loopback inside a container answers, asked with the container's own Node. */
+export async function getInside(containerId: string, port: number, path: string): Promise<string> {
+  const script = `fetch('http://127.0.0.1:${port}${path}').then(async (r) => process.stdout.write(await r.text()))`;
+  return (await run('docker', ['exec', containerId, 'node', '-e', script])).stdout;
 }
 
 /** Checks `condition` every 200 ms until it holds; rejects after `timeoutMs`. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatEndpoint, greetingLine } from '../src/greeting.js';
+import { formatEndpoint, greetingLine } from '../src/greeting.ts';
 
 describe('formatEndpoint', () => {
   it('writes IPv4 as address:port', () => {

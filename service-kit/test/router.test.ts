@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
+import { request } from 'node:http';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
+import { LIMITS } from '../src/config.ts';
+import { Registry } from '../src/metrics.ts';
+import { createHttpServer, HEALTH_ROUTE, metricsRoute } from '../src/router.ts';
+import type { Routes } from '../src/router.ts';
+import { ask, captureLogs, close, listen } from '../testing/index.ts';
+
+/** The value of one sample in a /metrics text, 0 when absent. */
+function sampleOf(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+describe('the router', { timeout: 10_000 }, () => {
+  // Where '/held' reports the request it holds, with the means to answer it.
+  const holding = new EventEmitter();
+  const routes: Routes = {
+    '/ok': { handle: async (_req, requestId) => ({ status: 200, body: `${requestId}\n` }) },
+    '/created': { handle: async () => ({ status: 201, body: 'née\n', headers: { location: '/x' }, log: { extra: 'yes' } }) },
+    '/throws': {
+      handle: () => {
+        throw new Error('secret detail');
+      },
+    },
+    '/rejects': { handle: async () => Promise.reject(new Error('secret detail')) },
+    '/bad-status': { handle: async () => ({ status: 99, body: 'x\n' }) },
+    '/bad-header': { handle: async () => ({ status: 200, body: 'x\n', headers: { 'x-evil': 'a\r\nset-cookie: y' } }) },
+    '/held': {
+      handle: (req) =>
+        new Promise((resolve) => {
+          holding.emit('held', { socket: req.socket, release: () => resolve({ status: 200, body: 'late\n' }) });
+        }),
+    },
+    '/healthz': HEALTH_ROUTE,
+  };
+  const { logger, lines } = captureLogs('router-test');
+  const metrics = new Registry();
+  let server: Server;
+  let port = 0;
+  before(async () => {
+    server = createHttpServer({ ...routes, '/metrics': metricsRoute(metrics) }, LIMITS, { logger, metrics });
+    port = await listen(server);
+  });
+  after(() => close(server));
+
+  const lineOf = (requestId: string): Readonly<Record<string, unknown>> => {
+    const found = lines.filter((line) => line['event'] === 'request' && line['requestId'] === requestId);
+    assert.equal(found.length, 1, `one request line for ${requestId}`);
+    return found[0] ?? {};
+  };
+
+  it("sends a handler's reply as it is: status, headers, a UTF-8 body with its length, the request id", async () => {
+    const answer = await ask({ port, path: '/created', headers: { 'x-request-id': 'reply-1' } });
+    assert.equal(answer.status, 201);
+    assert.equal(answer.body, 'née\n');
+    assert.equal(answer.headers['content-length'], '5');
+    assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(answer.headers.location, '/x');
+    assert.equal(answer.headers['x-request-id'], 'reply-1');
+  });
+
+  it('answers HEAD with the headers of GET and no body', async () => {
+    const answer = await ask({ port, path: '/created', method: 'HEAD' });
+    assert.equal(answer.status, 201);
+    assert.equal(answer.headers['content-length'], '5');
+    assert.equal(answer.body, '');
+  });
+
+  it('ignores the query string when it picks the route', async () => {
+    const answer = await ask({ port, path: '/ok?x=1', headers: { 'x-request-id': 'query-1' } });
+    assert.equal(answer.status, 200);
+    assert.equal(lineOf('query-1')['path'], '/ok');
+  });
+
+  for (const path of ['/nope', '/', '/ok/', '/constructor', 'http://elsewhere/ok']) {
+    it(`answers ${path} with 404`, async () => {
+      const answer = await ask({ port, path });
+      assert.equal(answer.status, 404);
+      assert.equal(answer.body, 'not found\n');
+    });
+  }
+
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    it(`answers ${method} with 405 and Allow: GET, HEAD`, async () => {
+      const answer = await ask({ port, path: '/ok', method });
+      assert.equal(answer.status, 405);
+      assert.equal(answer.headers.allow, 'GET, HEAD');
+      assert.equal(answer.body, 'method not allowed\n');
+    });
+  }
+
+  for (const path of ['/throws', '/rejects']) {
+    it(`answers 500 with a generic body when a handler ${path.slice(1)}, logs the error, and keeps serving`, async () => {
+      const requestId = `failing-${path.slice(1)}`;
+      const answer = await ask({ port, path, headers: { 'x-request-id': requestId } });
+      assert.equal(answer.status, 500);
+      assert.equal(answer.body, 'internal server error\n');
+      const failure = lines.find((line) => line['event'] === 'handler failed' && line['requestId'] === requestId);
+      assert.deepEqual({ ...failure, time: undefined }, {
+        time: undefined,
+        level: 'error',
+        service: 'router-test',
+        event: 'handler failed',
+        requestId,
+        method: 'GET',
+        path,
+        error: 'Error: secret detail',
+      });
+      assert.equal(lineOf(requestId)['level'], 'error');
+      assert.equal((await ask({ port, path: '/ok' })).status, 200);
+    });
+  }
+
+  for (const path of ['/bad-status', '/bad-header']) {
+    it(`answers 500 instead of a reply Node refuses to write (${path}), and keeps serving`, async () => {
+      const requestId = `refused${path.replace('/', '-')}`;
+      const answer = await ask({ port, path, headers: { 'x-request-id': requestId } });
+      assert.equal(answer.status, 500);
+      assert.equal(answer.body, 'internal server error\n');
+      assert.equal(answer.headers['x-evil'], undefined);
+      assert.equal(lineOf(requestId)['status'], 500);
+      assert.equal(lines.find((line) => line['event'] === 'reply refused' && line['requestId'] === requestId)?.['level'], 'error');
+      assert.equal((await ask({ port, path: '/ok' })).status, 200);
+    });
+  }
+
+  it('logs one info line per request: id, method, path, status, duration, remote end, and the fields the reply carries', async () => {
+    const answer = await ask({ port, path: '/created', headers: { 'x-request-id': 'logged-1' } });
+    const { time, durationMs, ...fields } = lineOf('logged-1');
+    assert.equal(typeof time, 'string');
+    assert.ok(typeof durationMs === 'number' && durationMs >= 0 && durationMs < 1_000);
+    assert.deepEqual(fields, {
+      level: 'info',
+      service: 'router-test',
+      event: 'request',
+      requestId: 'logged-1',
+      method: 'GET',
+      path: '/created',
+      status: 201,
+      remote: `127.0.0.1:${answer.clientPort}`,
+      extra: 'yes',
+    });
+  });
+
+  it('logs a quiet route at debug level only', async () => {
+    await ask({ port, path: '/healthz', headers: { 'x-request-id': 'quiet-1' } });
+    assert.equal(lineOf('quiet-1')['level'], 'debug');
+  });
+
+  it('logs aborted: true when the client has gone before the answer is ready', async () => {
+    const req = request({ port, path: '/held', headers: { 'x-request-id': 'gone-1' } });
+    req.on('error', () => {});
+    req.end();
+    const [held] = (await once(holding, 'held')) as [{ socket: Socket; release: () => void }];
+    req.destroy();
+    await once(held.socket, 'close');
+    held.release();
+    // The router answers once the handler's promise has settled.
+    await setImmediate();
+    assert.equal(lineOf('gone-1')['aborted'], true);
+    assert.equal((await ask({ port, path: '/ok', headers: { 'x-request-id': 'stayed-1' } })).status, 200);
+    assert.equal(lineOf('stayed-1')['aborted'], undefined);
+  });
+
+  it('echoes a sane X-Request-Id and hands it to the handler', async () => {
+    const answer = await ask({ port, path: '/ok', headers: { 'x-request-id': 'abc-123_x.y:z' } });
+    assert.equal(answer.headers['x-request-id'], 'abc-123_x.y:z');
+    assert.equal(answer.body, 'abc-123_x.y:z\n');
+  });
+
+  for (const insane of ['has space', 'x'.repeat(129), 'quote"', 'ünïcode', 'a/b']) {
+    it(`replaces the X-Request-Id ${JSON.stringify(insane.slice(0, 20))} with a new UUID`, async () => {
+      const answer = await ask({ port, path: '/ok', headers: { 'x-request-id': Buffer.from(insane).toString('latin1') } });
+      assert.match(String(answer.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(answer.body, `${String(answer.headers['x-request-id'])}\n`);
+    });
+  }
+
+  it('takes an X-Request-Id of exactly 128 characters as it is', async () => {
+    const id = 'x'.repeat(128);
+    assert.equal((await ask({ port, path: '/ok', headers: { 'x-request-id': id } })).headers['x-request-id'], id);
+  });
+
+  it('gives each request without an X-Request-Id a new one', async () => {
+    const first = await ask({ port, path: '/ok' });
+    const second = await ask({ port, path: '/ok' });
+    assert.notEqual(first.headers['x-request-id'], second.headers['x-request-id']);
+  });
+
+  it('counts every request exactly once by route and status, unknown paths under one route', async () => {
+    const earlier = (await ask({ port, path: '/metrics' })).body;
+    for (let i = 0; i < 3; i += 1) await ask({ port, path: '/ok' });
+    await ask({ port, path: '/ok', method: 'POST' });
+    await ask({ port, path: '/scan/1' });
+    await ask({ port, path: '/scan/2' });
+    await ask({ port, path: '/throws' });
+    const later = await ask({ port, path: '/metrics' });
+    assert.equal(later.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const moved = (series: string): number => sampleOf(later.body, series) - sampleOf(earlier, series);
+    assert.equal(moved('http_requests_total{route="/ok",status="200"}'), 3);
+    assert.equal(moved('http_requests_total{route="/ok",status="405"}'), 1);
+    assert.equal(moved('http_requests_total{route="unknown",status="404"}'), 2);
+    assert.equal(moved('http_requests_total{route="/throws",status="500"}'), 1);
+    assert.equal(moved('http_requests_total{route="/metrics",status="200"}'), 1);
+    assert.equal(moved('http_request_duration_seconds_count{route="/ok"}'), 4);
+    assert.equal(moved('http_request_duration_seconds_bucket{route="/ok",le="+Inf"}'), 4);
+    assert.ok(moved('http_request_duration_seconds_sum{route="/ok"}') > 0);
+    assert.doesNotMatch(later.body, /scan/);
+  });
+});

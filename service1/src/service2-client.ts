@@ -1,0 +1,203 @@
+import { Agent, request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { createConnection } from 'node:net';
+import type { NetConnectOpts, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { LIMITS } from '@two-services/service-kit';
+import { AddressRotation } from './addresses.ts';
+import type { RotationSources } from './addresses.ts';
+
+/** How a call to service2 ended: `ok`, or why not. Bounded, so it can label a metric. */
+export type Outcome =
+  | 'ok'
+  | 'dns'
+  | 'refused'
+  | 'unreachable'
+  | 'connect_timeout'
+  | 'reset'
+  | 'bad_status'
+  | 'too_large'
+  | 'not_one_line'
+  | 'failed'
+  | 'timeout';
+
+/** What one call to service2 came to. */
+export interface CallResult {
+  readonly outcome: Outcome;
+  /** service2's greeting line (with its newline) when the outcome is `ok`; else what went wrong, in words. */
+  readonly line: string;
+  /** The status service2 answered with, if it answered. */
+  readonly upstreamStatus: number | undefined;
+  /** From the call to its result, retry included. */
+  readonly durationMs: number;
+  /** Whether it was sent a second time, after a first try that never reached service2. */
+  readonly retried: boolean;
+}
+
+/** service2 answers one short line; anything far larger is not service2. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** An idle pooled connection is closed after this long: before service2 would close it. */
+export const IDLE_CONNECTION_MS = LIMITS.keepAliveTimeoutMs - 5_000;
+
+/** At most this many connections to each service2 replica at once; further calls queue for one. */
+export const MAX_CONNECTIONS = 256;
+
+/**
+ * A connection to a replica on the same network opens in well under a
+ * millisecond. One that is not open after this long goes to an address that
+ * is gone (a replica stopped since the last lookup), and is given up.
+ */
+export const CONNECT_TIMEOUT_MS = 500;
+
+// Outcomes of a connection that never opened.
+const NEVER_CONNECTED: ReadonlySet<Outcome> = new Set(['refused', 'unreachable', 'connect_timeout']);
+
+/** One try's result, before the call's duration and retry are known. */
+type Attempt = Pick<CallResult, 'outcome' | 'line' | 'upstreamStatus'>;
+
+// Why a connection failed, by the error code Node gives: the outcome, and words for the answer.
+const FAILURES: Readonly<Record<string, readonly [Outcome, string]>> = {
+  ECONNREFUSED: ['refused', 'refused the connection'],
+  ECONNRESET: ['reset', 'reset the connection'],
+  EPIPE: ['reset', 'closed the connection'],
+  ENOTFOUND: ['dns', 'is not known to DNS'],
+  EAI_AGAIN: ['dns', 'could not be looked up in DNS'],
+  EHOSTUNREACH: ['unreachable', 'is unreachable'],
+  ENETUNREACH: ['unreachable', 'is on an unreachable network'],
+  ETIMEDOUT: ['connect_timeout', 'did not accept the connection'],
+};
+
+/**
+ * The client service1 calls service2 with: each call goes to the next of the
+ * addresses behind the URL's host name, each address with its own keep-alive
+ * connection pool, under a deadline over the whole call, from the lookup to
+ * the last byte.
+ */
+export class Service2Client {
+  readonly #url: URL;
+  readonly #timeoutMs: number;
+  readonly #addresses: AddressRotation;
+  readonly #agent = new ConnectTimeoutAgent({ keepAlive: true, scheduling: 'lifo', maxSockets: MAX_CONNECTIONS, timeout: IDLE_CONNECTION_MS });
+
+  constructor(url: URL, timeoutMs: number, sources: RotationSources = {}) {
+    this.#url = url;
+    this.#timeoutMs = timeoutMs;
+    // URL keeps the brackets of an IPv6 literal; a socket address has none.
+    this.#addresses = new AddressRotation(url.hostname.replace(/^\[(.*)\]$/, '$1'), sources);
+  }
+
+  /** Asks service2 for its greeting, passing the request id on. Never rejects; settles within the deadline. */
+  async call(requestId: string): Promise<CallResult> {
+    const started = performance.now();
+    const abandon = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Attempt>((resolve) => {
+      timer = setTimeout(() => {
+        // Destroys the request in flight: a frozen service2 must not pile up sockets.
+        abandon.abort();
+        resolve({ outcome: 'timeout', line: `service2 did not answer within ${this.#timeoutMs} ms`, upstreamStatus: undefined });
+      }, this.#timeoutMs);
+    });
+    let retried = false;
+    const tried = this.#attempt(requestId, abandon.signal).then((first) => {
+      if (!isRetriable(first)) return first;
+      retried = true;
+      // The replica may be gone: look the name up again before retrying.
+      this.#addresses.forget();
+      return this.#attempt(requestId, abandon.signal);
+    });
+    const attempt = await Promise.race([tried, timedOut]);
+    clearTimeout(timer);
+    return { ...attempt, durationMs: performance.now() - started, retried };
+  }
+
+  /** Closes the pooled connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #attempt(requestId: string, signal: AbortSignal): Promise<Attempt & { readonly reusedSocket?: boolean }> {
+    let address: string;
+    try {
+      address = await this.#addresses.next();
+    } catch (error) {
+      return failure(error as NodeJS.ErrnoException);
+    }
+    return new Promise((resolve) => {
+      const req = request(
+        { agent: this.#agent, host: address, port: this.#url.port || 80, path: this.#url.pathname + this.#url.search, signal },
+        (res) => readGreeting(res, () => req.destroy(), resolve),
+      );
+      req.setHeader('host', this.#url.host);
+      req.setHeader('x-request-id', requestId);
+      req.on('error', (error: NodeJS.ErrnoException) => resolve({ ...failure(error), reusedSocket: req.reusedSocket }));
+      req.end();
+    });
+  }
+}
+
+/**
+ * Whether a try failed before service2 could have seen it, so that sending it
+ * again cannot make service2 answer twice:
+ * - a pooled connection that service2 closed just as the request went out on
+ *   it (the race Node's documentation describes for `req.reusedSocket`);
+ * - a connection that never opened: refused (a replica stopping), unreachable
+ *   or not accepted in time (a replica gone since the last lookup).
+ */
+function isRetriable(attempt: Attempt & { readonly reusedSocket?: boolean }): boolean {
+  return NEVER_CONNECTED.has(attempt.outcome) || (attempt.outcome === 'reset' && attempt.reusedSocket === true);
+}
+
+/** A keep-alive agent whose new connections must open within CONNECT_TIMEOUT_MS. */
+class ConnectTimeoutAgent extends Agent {
+  // Only new connections pass through here, so pooled calls pay nothing for it.
+  override createConnection(options: NetConnectOpts): Socket {
+    const socket = createConnection(options);
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error(`connection not accepted within ${CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' }));
+    }, CONNECT_TIMEOUT_MS);
+    const stop = (): void => clearTimeout(timer);
+    socket.once('connect', stop);
+    socket.once('close', stop);
+    return socket;
+  }
+}
+
+// The first of these to happen decides the try; the promise ignores the rest.
+function readGreeting(res: IncomingMessage, abort: () => void, resolve: (attempt: Attempt) => void): void {
+  const upstreamStatus = res.statusCode;
+  if (upstreamStatus !== 200) {
+    // Drained, so that the connection can go back to the pool.
+    res.resume();
+    resolve({ outcome: 'bad_status', line: `service2 answered ${upstreamStatus}`, upstreamStatus });
+    return;
+  }
+  const tooLarge = (): void => {
+    abort();
+    resolve({ outcome: 'too_large', line: `service2 sent more than ${MAX_BODY_BYTES} bytes`, upstreamStatus });
+  };
+  // Announced: refused before a byte of it is read.
+  if (Number(res.headers['content-length']) > MAX_BODY_BYTES) return tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) tooLarge();
+    else chunks.push(chunk);
+  });
+  res.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    // service1 promises two lines, so service2's part must be exactly one.
+    if (/^[^\n]*\n$/.test(body)) resolve({ outcome: 'ok', line: body, upstreamStatus });
+    else resolve({ outcome: 'not_one_line', line: 'service2 did not answer with one line', upstreamStatus });
+  });
+  // Also a connection that ends before the body did: Node reports it as a reset.
+  res.on('error', (error: NodeJS.ErrnoException) => resolve({ ...failure(error), upstreamStatus }));
+}
+
+function failure(error: NodeJS.ErrnoException): Attempt {
+  const known = error.code === undefined ? undefined : FAILURES[error.code];
+  if (known === undefined) return { outcome: 'failed', line: `service2 failed: ${error.code ?? error.message}`, upstreamStatus: undefined };
+  return { outcome: known[0], line: `service2 ${known[1]} (${error.code})`, upstreamStatus: undefined };
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AddressRotation, REFRESH_MS } from '../src/addresses.ts';
+import { fakeClock, notFound, resolver } from './helpers.ts';
+
+const REPLICAS = ['10.0.0.4', '10.0.0.5', '10.0.0.6'];
+
+describe('AddressRotation', { timeout: 5_000 }, () => {
+  for (const address of ['10.0.0.9', 'fd00::9']) {
+    it(`uses the IP address ${address} as it is, without a lookup`, async () => {
+      const dns = resolver(() => REPLICAS);
+      const rotation = new AddressRotation(address, { lookup: dns.lookup });
+      assert.deepEqual([await rotation.next(), await rotation.next()], [address, address]);
+      rotation.forget();
+      assert.equal(await rotation.next(), address);
+      assert.equal(dns.calls(), 0);
+    });
+  }
+
+  it('shares one lookup between calls that arrive while it runs, then takes the addresses in turn', async () => {
+    const dns = resolver(() => REPLICAS);
+    const clock = fakeClock();
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: clock.now });
+    const taken = await Promise.all([rotation.next(), rotation.next(), rotation.next(), rotation.next()]);
+    assert.deepEqual(taken, [...REPLICAS, REPLICAS[0]]);
+    assert.equal(await rotation.next(), REPLICAS[1]);
+    assert.deepEqual(dns.hostnames, ['service2']);
+  });
+
+  it('looks the name up again once REFRESH_MS has passed on its clock, and not before', async () => {
+    let answer = REPLICAS;
+    const dns = resolver(() => answer);
+    const clock = fakeClock();
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: clock.now });
+    assert.equal(await rotation.next(), REPLICAS[0]);
+    answer = ['10.0.0.7'];
+    clock.advance(REFRESH_MS - 1);
+    assert.equal(await rotation.next(), REPLICAS[1]);
+    assert.equal(dns.calls(), 1);
+    clock.advance(1);
+    assert.equal(await rotation.next(), '10.0.0.7');
+    assert.equal(dns.calls(), 2);
+    // The period runs from the last lookup, not from the first.
+    clock.advance(REFRESH_MS - 1);
+    assert.equal(await rotation.next(), '10.0.0.7');
+    assert.equal(dns.calls(), 2);
+  });
+
+  it('looks the name up again after forget(), however fresh its answer', async () => {
+    const dns = resolver((n) => (n === 1 ? REPLICAS : ['10.0.0.7']));
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: fakeClock().now });
+    await rotation.next();
+    rotation.forget();
+    assert.equal(await rotation.next(), '10.0.0.7');
+    assert.equal(dns.calls(), 2);
+  });
+
+  it('rejects with ENOTFOUND when a lookup finds no address, and looks again at the next call', async () => {
+    const dns = resolver((n) => (n === 1 ? [] : REPLICAS));
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: fakeClock().now });
+    await assert.rejects(rotation.next(), { code: 'ENOTFOUND', message: 'service2 has no address' });
+    assert.equal(await rotation.next(), REPLICAS[0]);
+    assert.equal(dns.calls(), 2);
+  });
+
+  it('rejects with the error of a failed lookup, and looks again at the next call without waiting for the refresh period', async () => {
+    const dns = resolver((n) => (n === 1 ? notFound() : REPLICAS));
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: fakeClock().now });
+    await assert.rejects(rotation.next(), { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND service2' });
+    assert.equal(await rotation.next(), REPLICAS[0]);
+    assert.equal(dns.calls(), 2);
+  });
+
+  it('keeps the last answer when a later lookup fails, and looks again at the next call', async () => {
+    const dns = resolver((n) => (n === 2 ? notFound() : REPLICAS));
+    const clock = fakeClock();
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: clock.now });
+    assert.equal(await rotation.next(), REPLICAS[0]);
+    clock.advance(REFRESH_MS);
+    await assert.rejects(rotation.next(), { code: 'ENOTFOUND' });
+    assert.equal(await rotation.next(), REPLICAS[1]);
+    assert.equal(dns.calls(), 3);
+  });
+
+  it('takes the addresses in turn over later lookups too', async () => {
+    const dns = resolver(() => REPLICAS);
+    const clock = fakeClock();
+    const rotation = new AddressRotation('service2', { lookup: dns.lookup, now: clock.now });
+    const taken: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      taken.push(await rotation.next());
+      clock.advance(REFRESH_MS);
+    }
+    assert.deepEqual(taken, [...REPLICAS, ...REPLICAS]);
+    assert.equal(dns.calls(), 6);
+  });
+});

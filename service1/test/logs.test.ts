@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { freePort } from '@two-services/service-kit/testing';
+import type { LogLine } from '@two-services/service-kit/testing';
+import { FakeService2, holding, likeService2 } from './fake-service2.ts';
+import { startService1, within } from './helpers.ts';
+import type { Service1 } from './helpers.ts';
+
+/** A line without the fields whose values vary from run to run, after checking they are there. */
+function steady(line: LogLine | undefined): LogLine {
+  assert.ok(line !== undefined, 'no log line');
+  const { time, durationMs, upstreamMs, ...rest } = line;
+  assert.equal(typeof time, 'string');
+  assert.ok(typeof durationMs === 'number' && durationMs >= 0, `durationMs ${String(durationMs)}`);
+  if (rest['path'] === '/') assert.ok(typeof upstreamMs === 'number' && upstreamMs >= 0, `upstreamMs ${String(upstreamMs)}`);
+  return rest;
+}
+
+describe("service1's log lines", { timeout: 5_000 }, () => {
+  const service2 = new FakeService2();
+  let service1: Service1;
+  before(async () => {
+    await service2.start();
+    service1 = await startService1(service2.url);
+  });
+  afterEach(() => {
+    service2.behaviour = likeService2;
+  });
+  after(async () => {
+    await service1.stop();
+    await service2.stop();
+  });
+
+  it("logs each request in one line, with service2's status and how long service2 took", async () => {
+    const answer = await service1.ask({ headers: { 'x-request-id': 'log-ok' } });
+    const lines = service1.logs.of('log-ok');
+    assert.equal(lines.length, 1);
+    assert.deepEqual(steady(lines[0]), {
+      level: 'info',
+      service: 'service1',
+      event: 'request',
+      requestId: 'log-ok',
+      method: 'GET',
+      path: '/',
+      status: 200,
+      remote: `127.0.0.1:${answer.clientPort}`,
+      upstreamStatus: 200,
+    });
+  });
+
+  it('logs a 502 at level error, with what went wrong with service2', async () => {
+    service2.behaviour = (_req, res) => {
+      res.writeHead(500);
+      res.end();
+    };
+    const answer = await service1.ask({ headers: { 'x-request-id': 'log-500' } });
+    assert.deepEqual(steady(service1.logs.of('log-500')[0]), {
+      level: 'error',
+      service: 'service1',
+      event: 'request',
+      requestId: 'log-500',
+      method: 'GET',
+      path: '/',
+      status: 502,
+      remote: `127.0.0.1:${answer.clientPort}`,
+      upstreamStatus: 500,
+      upstreamError: 'service2 answered 500',
+    });
+  });
+
+  it('logs health checks at level debug only', async () => {
+    await service1.ask({ path: '/healthz', headers: { 'x-request-id': 'health' } });
+    assert.deepEqual(
+      service1.logs.of('health').map((line) => [line['level'], line['path'], line['status']]),
+      [['debug', '/healthz', 200]],
+    );
+  });
+
+  it('marks the request aborted when the caller closed its connection before the answer', async () => {
+    const hold = holding();
+    service2.behaviour = hold.behaviour;
+    const connected = once(service1.server, 'connection') as Promise<[Socket]>;
+    const req = request({ host: '127.0.0.1', port: service1.port, headers: { 'x-request-id': 'gone' }, agent: false });
+    // The caller destroys its own request: the error that follows is expected.
+    req.on('error', () => {});
+    req.end();
+    const [connection] = await connected;
+    await hold.held;
+    const closed = once(connection, 'close');
+    req.destroy();
+    await closed;
+    hold.release();
+    const line = await within(
+      service1.logs.next((candidate) => candidate['requestId'] === 'gone'),
+      2_000,
+      'the log line of the aborted request',
+    );
+    assert.equal(line['aborted'], true);
+    assert.equal(line['status'], 200);
+    assert.equal(line['upstreamStatus'], 200);
+  });
+
+  it('does not mark a request answered in full as aborted, nor as retried', async () => {
+    await service1.ask({ headers: { 'x-request-id': 'whole' } });
+    const [line] = service1.logs.of('whole');
+    assert.equal(line !== undefined && 'aborted' in line, false);
+    assert.equal(line !== undefined && 'upstreamRetried' in line, false);
+  });
+});
+
+describe("service1's log lines of calls that went wrong", { timeout: 5_000 }, () => {
+  it('says that a refused call was tried again', async () => {
+    const service1 = await startService1(new URL(`http://127.0.0.1:${await freePort()}/`));
+    try {
+      await service1.ask({ headers: { 'x-request-id': 'refused' } });
+      const line = steady(service1.logs.of('refused')[0]);
+      assert.deepEqual(
+        [line['level'], line['status'], line['upstreamRetried'], line['upstreamError'], 'upstreamStatus' in line],
+        ['error', 502, true, 'service2 refused the connection (ECONNREFUSED)', false],
+      );
+    } finally {
+      await service1.stop();
+    }
+  });
+
+  it('logs a 504 at level error, with the deadline', async () => {
+    const service2 = await new FakeService2().start();
+    const hold = holding();
+    service2.behaviour = hold.behaviour;
+    const service1 = await startService1(service2.url, { upstreamTimeoutMs: 100 });
+    try {
+      await service1.ask({ headers: { 'x-request-id': 'late' } });
+      const line = steady(service1.logs.of('late')[0]);
+      assert.deepEqual([line['level'], line['status'], line['upstreamError']], ['error', 504, 'service2 did not answer within 100 ms']);
+    } finally {
+      hold.release();
+      await service1.stop();
+      await service2.stop();
+    }
+  });
+
+  it('writes nothing for health checks and metrics scrapes when it logs from info', async () => {
+    const service2 = await new FakeService2().start();
+    const service1 = await startService1(service2.url, { logLevel: 'info' });
+    try {
+      await service1.ask({ path: '/healthz' });
+      await service1.ask({ path: '/metrics' });
+      // A request that is logged, after them, bounds the wait for a line that must not come.
+      await service1.ask({ headers: { 'x-request-id': 'after-health' } });
+      assert.deepEqual(
+        service1.logs.lines.map((line) => line['path']),
+        ['/'],
+      );
+    } finally {
+      await service1.stop();
+      await service2.stop();
+    }
+  });
+});

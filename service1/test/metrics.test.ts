@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '@two-services/service-kit/testing';
+import { answers, drops, FakeService2, holding, likeService2, stopsMidAnswer, streamsTooMuch } from './fake-service2.ts';
+import type { Behaviour } from './fake-service2.ts';
+import { metricsOf, sample, startService1 } from './helpers.ts';
+import type { Service1 } from './helpers.ts';
+
+const OK = 'http_requests_total{route="/",status="200"}';
+const CALLS_OK = 'service2_calls_total{outcome="ok"}';
+const RETRIES = 'service2_retries_total';
+
+describe("service1's metrics", { timeout: 5_000 }, () => {
+  const service2 = new FakeService2();
+  let service1: Service1;
+  before(async () => {
+    await service2.start();
+    service1 = await startService1(service2.url);
+  });
+  after(async () => {
+    await service1.stop();
+    await service2.stop();
+  });
+
+  it('serves /metrics in the Prometheus text format', async () => {
+    const answer = await service1.ask({ path: '/metrics' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(answer.body, /^# HELP service2_calls_total /m);
+    assert.match(answer.body, /^# TYPE service2_call_duration_seconds histogram$/m);
+  });
+
+  it('counts each GET / once, by route and status, and each call to service2 by outcome', async () => {
+    const earlier = await metricsOf(service1.port);
+    for (let i = 0; i < 3; i += 1) assert.equal((await service1.ask()).status, 200);
+    const later = await metricsOf(service1.port);
+    assert.equal(sample(later, OK) - sample(earlier, OK), 3);
+    assert.equal(sample(later, CALLS_OK) - sample(earlier, CALLS_OK), 3);
+    const durations = 'service2_call_duration_seconds_count';
+    assert.equal(sample(later, durations) - sample(earlier, durations), 3);
+    assert.equal(sample(later, RETRIES), 0);
+  });
+
+  it('counts each way a call to service2 went wrong under its own outcome', async () => {
+    const faults: ReadonlyArray<readonly [string, Behaviour]> = [
+      ['bad_status', answers(503)],
+      ['too_large', streamsTooMuch],
+      ['not_one_line', (_req, res) => res.end('no newline')],
+      ['reset', drops],
+      ['reset', stopsMidAnswer],
+    ];
+    const earlier = await metricsOf(service1.port);
+    try {
+      for (const [, fault] of faults) {
+        service2.behaviour = fault;
+        assert.equal((await service1.ask()).status, 502);
+      }
+    } finally {
+      service2.behaviour = likeService2;
+    }
+    const later = await metricsOf(service1.port);
+    const moved = (outcome: string): number =>
+      sample(later, `service2_calls_total{outcome="${outcome}"}`) - sample(earlier, `service2_calls_total{outcome="${outcome}"}`);
+    assert.deepEqual(
+      ['bad_status', 'too_large', 'not_one_line', 'reset', 'ok'].map((outcome) => [outcome, moved(outcome)]),
+      [
+        ['bad_status', 1],
+        ['too_large', 1],
+        ['not_one_line', 1],
+        ['reset', 2],
+        ['ok', 0],
+      ],
+    );
+    assert.equal(
+      sample(later, 'http_requests_total{route="/",status="502"}') - sample(earlier, 'http_requests_total{route="/",status="502"}'),
+      5,
+    );
+  });
+
+  it('counts a path it does not know under route="unknown"', async () => {
+    const series = 'http_requests_total{route="unknown",status="404"}';
+    const earlier = await metricsOf(service1.port);
+    assert.equal((await service1.ask({ path: '/no/such/path' })).status, 404);
+    assert.equal(sample(await metricsOf(service1.port), series) - sample(earlier, series), 1);
+  });
+});
+
+describe("service1's metrics of calls that went wrong", { timeout: 5_000 }, () => {
+  it('counts a refused call that was tried again as a retry, and by its outcome', async () => {
+    const service1 = await startService1(new URL(`http://127.0.0.1:${await freePort()}/`));
+    try {
+      assert.equal((await service1.ask()).status, 502);
+      const page = await metricsOf(service1.port);
+      assert.equal(sample(page, RETRIES), 1);
+      assert.equal(sample(page, 'service2_calls_total{outcome="refused"}'), 1);
+      assert.equal(sample(page, 'http_requests_total{route="/",status="502"}'), 1);
+    } finally {
+      await service1.stop();
+    }
+  });
+
+  it('counts a call past its deadline as outcome="timeout"', async () => {
+    const service2 = await new FakeService2().start();
+    const hold = holding();
+    service2.behaviour = hold.behaviour;
+    const service1 = await startService1(service2.url, { upstreamTimeoutMs: 100 });
+    try {
+      assert.equal((await service1.ask()).status, 504);
+      const page = await metricsOf(service1.port);
+      assert.equal(sample(page, 'service2_calls_total{outcome="timeout"}'), 1);
+      assert.equal(sample(page, 'http_requests_total{route="/",status="504"}'), 1);
+      assert.equal(sample(page, RETRIES), 0);
+    } finally {
+      hold.release();
+      await service1.stop();
+      await service2.stop();
+    }
+  });
+});

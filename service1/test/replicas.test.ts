@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ask, freePort, unavailable } from '@two-services/service-kit/testing';
+import { REFRESH_MS } from '../src/addresses.ts';
+import { Service2Client } from '../src/service2-client.ts';
+import { FakeService2, SERVICE2_LINE } from './fake-service2.ts';
+import { fakeClock, metricsOf, resolver, sample, startService1 } from './helpers.ts';
+import type { Service1 } from './helpers.ts';
+
+// Three loopback addresses, so that a swapped remote and local end cannot pass.
+const SERVICE1 = '127.0.0.2';
+const CLIENT = '127.0.0.3';
+const SERVICE2 = '127.0.0.4';
+// Three replicas of service2 on one port, each on its own loopback address.
+const REPLICAS = ['127.0.0.5', '127.0.0.6', '127.0.0.7'];
+
+const noAliases = await unavailable(SERVICE1, CLIENT, SERVICE2);
+const noReplicas = await unavailable(...REPLICAS);
+// An address of this machine where nothing listens on service2's port: a replica that has stopped.
+const noDeadAddress = await unavailable('127.0.0.2');
+
+/** Replicas of service2 on one port, each on its own address. */
+async function replicas(addresses: readonly string[]): Promise<{ fakes: FakeService2[]; port: number; stop: () => Promise<void> }> {
+  const port = await freePort(addresses[0]);
+  const fakes = await Promise.all(addresses.map((host) => new FakeService2(host).start(port)));
+  return { fakes, port, stop: async () => void (await Promise.all(fakes.map((fake) => fake.stop()))) };
+}
+
+const served = (fakes: readonly FakeService2[]): number[] => fakes.map((fake) => fake.requests.length);
+
+describe('service1 on distinct addresses: the caller, itself, service2', { timeout: 5_000, skip: noAliases }, () => {
+  const service2 = new FakeService2(SERVICE2);
+  let service1: Service1;
+  before(async () => {
+    await service2.start();
+    service1 = await startService1(service2.url, { host: SERVICE1 });
+  });
+  after(async () => {
+    await service1.stop();
+    await service2.stop();
+  });
+
+  it("answers with the caller as remote end and its own address as local end, then service2's line", async () => {
+    const answer = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, `Hello from ${CLIENT}:${answer.clientPort} to ${SERVICE1}:${service1.port}\n${SERVICE2_LINE}`);
+    assert.equal(service2.requests.at(-1)?.headers.host, `${SERVICE2}:${service2.port}`);
+  });
+
+  it('answers a failure with its own line too', async () => {
+    service2.behaviour = (_req, res) => {
+      res.writeHead(500);
+      res.end();
+    };
+    const answer = await ask({ host: SERVICE1, port: service1.port, from: CLIENT });
+    assert.equal(answer.status, 502);
+    assert.equal(answer.body, `Hello from ${CLIENT}:${answer.clientPort} to ${SERVICE1}:${service1.port}\nservice2 answered 500\n`);
+  });
+});
+
+describe('service1 and the name of service2', { timeout: 5_000 }, () => {
+  it('answers 502 when the name no longer resolves, and recovers as soon as it does again', async () => {
+    const service2 = await new FakeService2().start();
+    let answer: readonly string[] = ['127.0.0.1'];
+    const dns = resolver(() => answer);
+    const clock = fakeClock();
+    const service1 = await startService1(new URL(`http://service2:${service2.port}/`), { sources: { lookup: dns.lookup, now: clock.now } });
+    try {
+      assert.equal((await service1.ask()).status, 200);
+      answer = [];
+      clock.advance(REFRESH_MS);
+      const gone = await service1.ask();
+      assert.equal(gone.status, 502);
+      assert.equal(gone.body, `${service1.ownLine(gone)}service2 is not known to DNS (ENOTFOUND)\n`);
+      assert.equal(sample(await metricsOf(service1.port), 'service2_calls_total{outcome="dns"}'), 1);
+      answer = ['127.0.0.1'];
+      // No wait for the refresh period: a failed lookup is not kept.
+      assert.equal((await service1.ask()).status, 200);
+      assert.equal(dns.calls(), 3);
+      assert.equal(service2.requests.length, 2);
+    } finally {
+      await service1.stop();
+      await service2.stop();
+    }
+  });
+
+  it('looks the name up once, not per call, while its answer is fresh', async () => {
+    const service2 = await new FakeService2().start();
+    const dns = resolver(() => ['127.0.0.1']);
+    const client = new Service2Client(new URL(`http://service2:${service2.port}/`), 2_000, { lookup: dns.lookup, now: fakeClock().now });
+    try {
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => client.call(`fresh-${i}`)));
+      assert.deepEqual(new Set(results.map((result) => result.outcome)), new Set(['ok']));
+      assert.equal(dns.calls(), 1);
+    } finally {
+      client.close();
+      await service2.stop();
+    }
+  });
+
+  it('retries a refused call once, after looking the name up again', { skip: noDeadAddress }, async () => {
+    const service2 = await new FakeService2().start();
+    // The first answer is a replica that has stopped; the second, one that runs.
+    const dns = resolver((n) => (n === 1 ? ['127.0.0.2'] : ['127.0.0.1']));
+    const client = new Service2Client(new URL(`http://service2:${service2.port}/`), 2_000, { lookup: dns.lookup, now: fakeClock().now });
+    try {
+      const result = await client.call('refused-then-ok');
+      assert.deepEqual([result.outcome, result.line, result.retried, result.upstreamStatus], ['ok', SERVICE2_LINE, true, 200]);
+      assert.equal(dns.calls(), 2);
+      assert.equal(service2.requests.length, 1);
+    } finally {
+      client.close();
+      await service2.stop();
+    }
+  });
+
+  describe('spread over replicas', { skip: noReplicas }, () => {
+    it('spreads calls over every address the name has, in turn, each replica on one kept-alive connection', async () => {
+      const { fakes, port, stop } = await replicas(REPLICAS);
+      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, {
+        lookup: resolver(() => REPLICAS).lookup,
+        now: fakeClock().now,
+      });
+      try {
+        for (let i = 0; i < 60; i += 1) {
+          const result = await client.call(`spread-${i}`);
+          assert.equal(result.outcome, 'ok', result.line);
+        }
+        assert.deepEqual(served(fakes), [20, 20, 20]);
+        assert.deepEqual(
+          fakes.map((fake) => fake.connections.length),
+          [1, 1, 1],
+        );
+        assert.equal(fakes[0]?.requests[0]?.headers.host, `service2:${port}`);
+      } finally {
+        client.close();
+        await stop();
+      }
+    });
+
+    it('follows the name when a replica leaves, once the refresh period has passed', async () => {
+      const { fakes, port, stop } = await replicas(REPLICAS);
+      let answer = REPLICAS;
+      const dns = resolver(() => answer);
+      const clock = fakeClock();
+      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, { lookup: dns.lookup, now: clock.now });
+      try {
+        assert.equal((await client.call('before')).outcome, 'ok');
+        answer = REPLICAS.slice(1);
+        // Until the answer is REFRESH_MS old, the one that left still gets its turn.
+        clock.advance(REFRESH_MS - 1);
+        for (let i = 0; i < 3; i += 1) assert.equal((await client.call(`fresh-${i}`)).outcome, 'ok');
+        assert.deepEqual(served(fakes), [2, 1, 1]);
+        clock.advance(1);
+        for (let i = 0; i < 10; i += 1) assert.equal((await client.call(`after-${i}`)).outcome, 'ok');
+        assert.deepEqual(served(fakes), [2, 6, 6]);
+        assert.equal(dns.calls(), 2);
+      } finally {
+        client.close();
+        await stop();
+      }
+    });
+  });
+});
