@@ -1,0 +1,71 @@
+// npm run explain: asks the running stack (Compose or Swarm) once, on
+// localhost:SERVICE1_PORT (8001 by default), prints the two lines it got and
+// what each address and port in them is on this machine, as the engine tells
+// it (docker inspect, docker network inspect, and /proc for docker-proxy).
+//
+//   npm run explain                       aligned plain text
+//   npm run explain -- --markdown         the same, as the section report.md holds
+//   npm run -s explain -- --record        the raw facts, as JSON: how scripts/test/fixtures were made
+//   npm run explain -- --replay FILE      explain a recorded run instead of the live stack
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExplainError, record } from './explain/engine.ts';
+import { explain } from './explain/model.ts';
+import type { Explanation, Recording } from './explain/model.ts';
+import { markdown, text } from './explain/render.ts';
+
+export type { Explanation, Note, Part } from './explain/model.ts';
+
+/** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml and docker-stack.yaml read it, or 8001. */
+export function publishedPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['SERVICE1_PORT'] || '8001';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) throw new ExplainError(`SERVICE1_PORT must be a port number 1-65535, got "${raw}"`);
+  return port;
+}
+
+/** Asks the stack published on `port` once and explains its answer. */
+export async function explainStack(port: number = publishedPort()): Promise<Explanation> {
+  return explain(await record(port));
+}
+
+/** A recording made by --record (or a fixture). */
+function replay(file: string): Recording {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Recording;
+  } catch (error) {
+    throw new ExplainError(`cannot replay ${file}: ${(error as Error).message}`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { markdown: { type: 'boolean', default: false }, record: { type: 'boolean', default: false }, replay: { type: 'string' } },
+  });
+  if (values.record) {
+    process.stdout.write(`${JSON.stringify(await record(publishedPort()), null, 2)}\n`);
+    return 0;
+  }
+  const explanation = values.replay === undefined ? await explainStack() : explain(replay(values.replay));
+  process.stdout.write(values.markdown ? markdown(explanation) : text(explanation));
+  const unknown = explanation.parts.filter((part) => part.role === 'unknown').map((part) => part.value);
+  if (unknown.length === 0) return 0;
+  process.stderr.write(`explain: no container or network here accounts for ${unknown.join(', ')}\n`);
+  return 1;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    // One clear line for what the user can act on; the whole story for a bug.
+    process.stderr.write(
+      error instanceof ExplainError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+        ? `explain: ${(error as Error).message}\n`
+        : `${(error as Error).stack}\n`,
+    );
+    process.exitCode = 1;
+  }
+}

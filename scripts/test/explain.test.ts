@@ -1,0 +1,397 @@
+// npm run explain, on recorded runs: scripts/test/fixtures holds what
+// `node scripts/explain.ts --record` wrote against real stacks on Docker 20.10
+// (docker inspect of the containers and networks, what each container sees
+// from inside, docker-proxy from /proc), all published on host port 28001:
+//   compose-v2.json    `docker compose up` in a folder named two-services: the run report.md explains
+//   compose-v1.json    `docker-compose -p explain-v1 up`
+//   compose-ipv6.json  `docker compose -p explain-ipv6` with both networks given `enable_ipv6: true` and a ULA subnet
+//   swarm.json         `docker stack deploy -c docker-stack.yaml two-services` on a single-node swarm
+//   compose-nat.json   compose-v2.json hand-edited to read as with `"userland-proxy": false` (no docker-proxy
+//                      process, daemon.json says so, line 1 keeps the client's port), which the shared engine
+//                      could not be restarted for
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { canonical, explain } from '../explain/model.ts';
+import type { Explanation, Part, Recording } from '../explain/model.ts';
+import { markdown, text } from '../explain/render.ts';
+
+const exec = promisify(execFile);
+const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url));
+const CLI = fileURLToPath(new URL('../explain.ts', import.meta.url));
+const REPORT = fileURLToPath(new URL('../../report.md', import.meta.url));
+
+function recorded(name: string): Recording {
+  return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Recording;
+}
+
+/** The recording with another answer, as if the stack had answered that. */
+function answering(recording: Recording, body: string, status = 200): Recording {
+  return { ...recording, ask: { ...recording.ask, body, status } };
+}
+
+function part(explanation: Explanation, line: 1 | 2, end: 'from' | 'to', kind: 'address' | 'port'): Part {
+  const found = explanation.parts.find((p) => p.line === line && p.end === end && p.kind === kind);
+  assert.ok(found, `no part for line ${line}, ${end} ${kind}`);
+  return found;
+}
+
+/** The fields a reader checks against docker inspect. */
+function summary(p: Part): Record<string, unknown> {
+  return { value: p.value, role: p.role, network: p.network, container: p.container, interface: p.interface };
+}
+
+describe('npm run explain, on recorded docker inspect JSON', () => {
+  it('names the network, container and interface behind every address and port of a Compose v2 answer', () => {
+    const explanation = explain(recorded('compose-v2.json'));
+    assert.deepEqual(explanation.lines, [
+      'Hello from 172.29.0.1:39490 to 172.29.0.2:8001',
+      'Hello from 172.30.0.3:35292 to 172.30.0.2:8002',
+    ]);
+    assert.deepEqual(explanation.parts.map(summary), [
+      { value: '172.29.0.1', role: 'gateway', network: 'two-services_frontend', container: undefined, interface: 'br-bd0ba6c27ab1' },
+      { value: '39490', role: 'ephemeral', network: 'two-services_frontend', container: undefined, interface: undefined },
+      { value: '172.29.0.2', role: 'container', network: 'two-services_frontend', container: 'two-services-service1-1', interface: 'eth0' },
+      { value: '8001', role: 'listening', network: 'two-services_frontend', container: 'two-services-service1-1', interface: undefined },
+      { value: '172.30.0.3', role: 'container', network: 'two-services_backend', container: 'two-services-service1-1', interface: 'eth1' },
+      { value: '35292', role: 'ephemeral', network: 'two-services_backend', container: 'two-services-service1-1', interface: undefined },
+      { value: '172.30.0.2', role: 'container', network: 'two-services_backend', container: 'two-services-service2-1', interface: 'eth0' },
+      { value: '8002', role: 'listening', network: 'two-services_backend', container: 'two-services-service2-1', interface: undefined },
+    ]);
+    assert.deepEqual(part(explanation, 1, 'to', 'port').published, ['0.0.0.0:28001', '[::]:28001']);
+    assert.deepEqual(part(explanation, 2, 'to', 'port').published, []);
+    assert.match(part(explanation, 2, 'to', 'address').text, /two-services_backend \(internal\)/);
+  });
+
+  it('tells Compose v1 names (project_service_1) from v2 names (project-service-1)', () => {
+    const v1 = explain(recorded('compose-v1.json'));
+    const v2 = explain(recorded('compose-v2.json'));
+    assert.deepEqual(v1.stack, { kind: 'compose', name: 'explain-v1', cli: 'v1', version: '1.29.2' });
+    assert.deepEqual(v2.stack, { kind: 'compose', name: 'two-services', cli: 'v2', version: '2.26.1' });
+    assert.deepEqual([...new Set(v1.parts.flatMap((p) => p.container ?? []))], ['explain-v1_service1_1', 'explain-v1_service2_1']);
+    assert.match(v1.summary, /docker-compose 1\.29\.2, v1 names: explain-v1_service1_1\)/);
+    assert.match(v2.summary, /docker compose 2\.26\.1, v2 names: two-services-service1-1\)/);
+    assert.deepEqual(
+      v1.parts.filter((p) => p.kind === 'address').map((p) => [p.role, p.network, p.interface]),
+      [
+        ['gateway', 'explain-v1_frontend', 'br-fe50cc1ce129'],
+        ['container', 'explain-v1_frontend', 'eth0'],
+        ['container', 'explain-v1_backend', 'eth1'],
+        ['container', 'explain-v1_backend', 'eth0'],
+      ],
+    );
+  });
+
+  it("explains line 1 by docker-proxy when it listens on the host port: its pids, its own ephemeral port, not the client's", () => {
+    const explanation = explain(recorded('compose-v2.json'));
+    assert.deepEqual(explanation.forwarding, {
+      kind: 'docker-proxy',
+      listeners: [
+        { pid: 2525, listen: '0.0.0.0:28001', target: '172.29.0.2:8001' },
+        { pid: 2530, listen: '[::]:28001', target: '172.29.0.2:8001' },
+      ],
+    });
+    assert.equal(
+      part(explanation, 1, 'from', 'port').text,
+      "docker-proxy's ephemeral port on the host (range 32768-60999); this tool's own was 53370",
+    );
+    assert.match(explanation.why, /^Why line 1 starts at 172\.29\.0\.1 and not at 127\.0\.0\.1: .*docker-proxy \(pid 2525\) listens/);
+    assert.match(explanation.why, /the bridge br-bd0ba6c27ab1, whose address is the network's gateway/);
+  });
+
+  it("explains line 1 by NAT when the userland proxy is off, and sees that NAT kept the client's own port", () => {
+    const explanation = explain(recorded('compose-nat.json'));
+    assert.deepEqual(explanation.forwarding, { kind: 'nat', evidence: '"userland-proxy": false in /etc/docker/daemon.json' });
+    assert.deepEqual(
+      summary(part(explanation, 1, 'from', 'address')),
+      summary(part(explain(recorded('compose-v2.json')), 1, 'from', 'address')),
+    );
+    assert.equal(part(explanation, 1, 'from', 'port').text, "this tool's own ephemeral port: NAT rewrote the address and kept the port");
+    assert.match(
+      explanation.why,
+      /no docker-proxy runs .* masquerade its source as the address of the host's side of two-services_frontend/,
+    );
+    assert.doesNotMatch(text(explanation), /pid/);
+  });
+
+  it('detects NAT from dockerd --userland-proxy=false or from no docker-proxy beside dockerd, and claims neither when dockerd is out of sight', () => {
+    const nat = recorded('compose-nat.json');
+    const withHost = (host: Partial<Recording['host']>): Explanation =>
+      explain({ ...nat, host: { ...nat.host, daemonJson: null, ...host } });
+    assert.deepEqual(withHost({ dockerd: ['--userland-proxy=false'] }).forwarding, {
+      kind: 'nat',
+      evidence: 'dockerd runs with --userland-proxy=false',
+    });
+    assert.deepEqual(withHost({ dockerd: [] }).forwarding, { kind: 'nat', evidence: 'no docker-proxy process serves the port' });
+    const unseen = withHost({ dockerd: null });
+    assert.deepEqual(unseen.forwarding, { kind: 'unknown' });
+    assert.match(unseen.why, /through docker-proxy or by NAT \(which one is not in sight here\)/);
+    // What the engine reports still places every address.
+    assert.deepEqual(
+      unseen.parts.map((p) => p.role),
+      ['gateway', 'ephemeral', 'container', 'listening', 'container', 'ephemeral', 'container', 'listening'],
+    );
+  });
+
+  it('matches IPv6 addresses on an IPv6-enabled network and says what IPv6 changes in each line', () => {
+    const explanation = explain(recorded('compose-ipv6.json'));
+    assert.equal(explanation.lines[1], 'Hello from [fd00:e1a1:2::3]:39260 to [fd00:e1a1:2::2]:8002');
+    assert.deepEqual(explanation.parts.filter((p) => p.line === 2 && p.kind === 'address').map(summary), [
+      {
+        value: 'fd00:e1a1:2::3',
+        role: 'container',
+        network: 'explain-ipv6_backend',
+        container: 'explain-ipv6-service1-1',
+        interface: 'eth1',
+      },
+      {
+        value: 'fd00:e1a1:2::2',
+        role: 'container',
+        network: 'explain-ipv6_backend',
+        container: 'explain-ipv6-service2-1',
+        interface: 'eth0',
+      },
+    ]);
+    // Given a subnet and no gateway, Compose's IPAM config lists none: the gateway comes from the containers' view.
+    assert.deepEqual(summary(part(explanation, 1, 'from', 'address')), {
+      value: '10.201.1.1',
+      role: 'gateway',
+      network: 'explain-ipv6_frontend',
+      container: undefined,
+      interface: 'br-02ab48325726',
+    });
+    const notes = new Map(explanation.absent.map((note) => [note.subject, note.text]));
+    assert.match(
+      notes.get('explain-ipv6_frontend') ?? '',
+      /IPv6 enabled: asked over IPv6, docker-proxy \(pid 6595, \[::\]:28001\) connects to \[fd00:e1a1:1::2\]:8001/,
+    );
+    assert.match(
+      notes.get('explain-ipv6_backend') ?? '',
+      /IPv6 enabled: service2 has an IPv4 and an IPv6 address, which service1 takes in turn/,
+    );
+    assert.match(notes.get('port 28001') ?? '', /pid 6595 on \[::\]:28001 to \[fd00:e1a1:1::2\]:8001/);
+  });
+
+  it("matches line 1 to the network's IPv6 gateway when the client came over ::1", () => {
+    // What `curl 'http://[::1]:28001/'` got from that stack.
+    const base = recorded('compose-ipv6.json');
+    const recording = answering(
+      base,
+      'Hello from [fd00:e1a1:1::1]:51604 to [fd00:e1a1:1::2]:8001\nHello from 10.201.2.3:56928 to 10.201.2.2:8002\n',
+    );
+    const explanation = explain({
+      ...recording,
+      ask: { ...recording.ask, client: { address: '::1', port: 40000 }, server: { address: '::1', port: 28001 } },
+    });
+    assert.deepEqual(
+      explanation.parts.filter((p) => p.line === 1 && p.kind === 'address').map((p) => [p.value, p.role, p.network, p.interface]),
+      [
+        ['fd00:e1a1:1::1', 'gateway', 'explain-ipv6_frontend', 'br-02ab48325726'],
+        ['fd00:e1a1:1::2', 'container', 'explain-ipv6_frontend', 'eth0'],
+      ],
+    );
+    assert.match(
+      explanation.why,
+      /^Why line 1 starts at fd00:e1a1:1::1 and not at ::1: this tool connected to \[::1\]:28001, where docker-proxy \(pid 6595\)/,
+    );
+  });
+
+  it("under Swarm, names docker_gwbridge's gateway, service1's task, the replica that answered and the others", () => {
+    const explanation = explain(recorded('swarm.json'));
+    assert.deepEqual(explanation.stack, { kind: 'swarm', name: 'two-services' });
+    assert.match(
+      explanation.summary,
+      /^Swarm stack two-services \(service1 × 1, service2 × 3 on this node\); host port 28001 published in host mode/,
+    );
+    assert.deepEqual(
+      explanation.parts.filter((p) => p.kind === 'address').map((p) => [p.value, p.role, p.network, p.interface, p.service]),
+      [
+        ['172.18.0.1', 'gateway', 'docker_gwbridge', 'docker_gwbridge', undefined],
+        ['172.18.0.3', 'container', 'docker_gwbridge', 'eth2', 'service1'],
+        ['10.0.1.3', 'container', 'two-services_backend', 'eth1', 'service1'],
+        ['10.0.1.4', 'container', 'two-services_backend', 'eth0', 'service2'],
+      ],
+    );
+    assert.match(
+      part(explanation, 2, 'to', 'address').text,
+      /^service2 \(two-services_service2\.1\), eth0 on two-services_backend \(overlay, internal\); answered this time, of 3 replicas: the others are 10\.0\.1\.5 \(two-services_service2\.2\) and 10\.0\.1\.6 \(two-services_service2\.3\)$/,
+    );
+    const notes = new Map(explanation.absent.map((note) => [note.subject, note.text]));
+    assert.match(
+      notes.get('two-services_frontend') ?? '',
+      /^overlay, 10\.0\.2\.0\/24, service1 10\.0\.2\.3: carries traffic between nodes/,
+    );
+    assert.match(notes.get('two-services_backend') ?? '', /on it: service1 10\.0\.1\.3; service2 10\.0\.1\.4, 10\.0\.1\.5, 10\.0\.1\.6$/);
+    assert.match(notes.get('ingress') ?? '', /host mode/);
+    assert.match(explanation.why, /docker_gwbridge, the bridge of every task on this node/);
+  });
+
+  it("names what the answer leaves out: the host port and who listens there, the client's own port, service2's lack of a published port, the internal network", () => {
+    const explanation = explain(recorded('compose-v2.json'));
+    assert.deepEqual(explanation.absent, [
+      {
+        subject: 'port 28001',
+        text: 'the host port: docker-proxy pid 2525 on 0.0.0.0:28001 and pid 2530 on [::]:28001, to 172.29.0.2:8001',
+      },
+      {
+        subject: '127.0.0.1:53370',
+        text: "this tool's own end (curl's, had curl asked) of the first connection, to 127.0.0.1:28001: docker-proxy ends it; no container sees it",
+      },
+      { subject: 'service2', text: 'publishes no port: nothing on the host listens for 8002' },
+      {
+        subject: 'two-services_backend',
+        text: 'internal (172.30.0.0/16): no route in or out, nothing published through it; on it: service1 172.30.0.3; service2 172.30.0.2',
+      },
+    ]);
+  });
+
+  it('flags an address no container or network here has, rather than guess', () => {
+    const recording = answering(
+      recorded('compose-v2.json'),
+      'Hello from 10.9.9.1:40000 to 172.29.0.2:8001\nHello from 172.30.0.3:35292 to 172.30.0.9:8002\n',
+    );
+    const explanation = explain(recording);
+    assert.deepEqual(summary(part(explanation, 1, 'from', 'address')), {
+      value: '10.9.9.1',
+      role: 'unknown',
+      network: undefined,
+      container: undefined,
+      interface: undefined,
+    });
+    assert.equal(part(explanation, 1, 'from', 'address').text, 'on no network docker inspect shows here');
+    assert.equal(part(explanation, 2, 'to', 'address').role, 'unknown');
+    assert.match(part(explanation, 2, 'to', 'address').text, /in two-services_backend's subnet, but no container here has it/);
+  });
+
+  it("explains line 1 of a 502 and takes line 2 for service1's own words", () => {
+    const recording = answering(
+      recorded('compose-v2.json'),
+      'Hello from 172.29.0.1:39490 to 172.29.0.2:8001\nservice2 is not known to DNS (ENOTFOUND)\n',
+      502,
+    );
+    const explanation = explain(recording);
+    assert.deepEqual(
+      explanation.parts.map((p) => p.line),
+      [1, 1, 1, 1],
+    );
+    assert.equal(explanation.headings[1], "service1's own words: service2 did not answer (status 502)");
+  });
+
+  it('reads addresses in whatever spelling docker and Node write them', () => {
+    assert.equal(canonical('172.20.0.2/16'), '172.20.0.2');
+    assert.equal(canonical('[fd00:0:0:0::2]'), 'fd00::2');
+    assert.equal(canonical('FD00:E1A1:2:0:0:0:0:3/64'), 'fd00:e1a1:2::3');
+  });
+});
+
+describe('what npm run explain prints', () => {
+  it('prints the answer, then every address and port in one aligned column with what it is', () => {
+    const explanation = explain(recorded('swarm.json'));
+    const lines = text(explanation).split('\n');
+    assert.equal(lines[0], 'GET http://localhost:28001/ from 127.0.0.1:54590: 200');
+    assert.deepEqual(
+      lines.slice(1, 3),
+      explanation.lines.map((line) => `  ${line}`),
+    );
+    const rows = [...explanation.parts.map((p) => [p.value, p.text]), ...explanation.absent.map((n) => [n.subject, n.text])];
+    const columns = new Set<number>();
+    for (const [subject = '', words = ''] of rows) {
+      const row = lines.find((line) => line.startsWith(`  ${subject} `));
+      assert.ok(row, `no row for ${subject}`);
+      const first = words.split(' ')[0] ?? '';
+      columns.add(row.indexOf(first, 2 + subject.length));
+    }
+    assert.equal(columns.size, 1, 'every explanation starts in the same column');
+    assert.ok(
+      lines.every((line) => line.length <= 100),
+      'no line is wider than 100 characters',
+    );
+  });
+
+  it('prints the same words as a Markdown section with --markdown', () => {
+    const explanation = explain(recorded('compose-v1.json'));
+    const section = markdown(explanation);
+    assert.ok(section.includes(`\`\`\`text\n${explanation.lines.join('\n')}\n\`\`\``));
+    for (const p of explanation.parts) assert.ok(section.includes(`| \`${p.value}\` | ${p.text} |`), p.value);
+    for (const note of explanation.absent) assert.ok(section.includes(`| \`${note.subject}\` | ${note.text} |`), note.subject);
+    assert.ok(section.includes(explanation.why));
+  });
+
+  it('report.md holds, between its markers, exactly what --markdown makes of the runs it names', () => {
+    const report = readFileSync(REPORT, 'utf8');
+    const sections = [...report.matchAll(/<!-- explain:begin (\S+) -->\n([\s\S]*?)<!-- explain:end -->/g)];
+    assert.deepEqual(
+      sections.map(([, fixture]) => fixture),
+      ['compose-v2.json', 'swarm.json'],
+    );
+    for (const [, fixture = '', section] of sections) {
+      assert.equal(
+        section,
+        markdown(explain(recorded(fixture))),
+        `report.md's ${fixture} section: regenerate it with node scripts/explain.ts --markdown --replay scripts/test/fixtures/${fixture}`,
+      );
+    }
+  });
+});
+
+/** Runs the tool with a stand-in `docker` (a shell script) first on PATH. */
+async function withDocker(script: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'explain-'));
+  try {
+    writeFileSync(join(dir, 'docker'), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(dir, 'docker'), 0o755);
+    const result = await exec(process.execPath, ['--disable-warning=ExperimentalWarning', CLI], {
+      env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}`, ...env },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('node scripts/explain.ts', () => {
+  it('says in one line, and exits 1, when no container publishes the port: the stack is not up', async () => {
+    const result = await withDocker('exit 0', { SERVICE1_PORT: '28001' });
+    assert.deepEqual(result, {
+      code: 1,
+      stdout: '',
+      stderr:
+        'explain: the stack is not up: no container publishes port 28001 (start it with `docker compose up -d`, or set SERVICE1_PORT)\n',
+    });
+  });
+
+  it('says in one line, and exits 1, when the engine does not answer', async () => {
+    const result = await withDocker(
+      'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1',
+    );
+    assert.deepEqual(result, {
+      code: 1,
+      stdout: '',
+      stderr:
+        'explain: docker ps failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n',
+    });
+  });
+
+  it('rejects a SERVICE1_PORT that is no port, in one line', async () => {
+    const result = await withDocker('exit 0', { SERVICE1_PORT: 'abc' });
+    assert.deepEqual([result.code, result.stderr], [1, 'explain: SERVICE1_PORT must be a port number 1-65535, got "abc"\n']);
+  });
+
+  it('explains a recorded run with --replay, without Docker', async () => {
+    const { stdout } = await exec(process.execPath, [
+      '--disable-warning=ExperimentalWarning',
+      CLI,
+      '--replay',
+      join(FIXTURES, 'compose-v2.json'),
+    ]);
+    assert.equal(stdout, text(explain(recorded('compose-v2.json'))));
+  });
+});
