@@ -138,7 +138,10 @@ for (const cli of clis) {
 
     it('keeps service2 on the internal network only, which service1 joins too', async () => {
       assert.deepEqual(Object.keys(service2.NetworkSettings.Networks), [project.network('backend')]);
-      assert.deepEqual(Object.keys(service1.NetworkSettings.Networks).toSorted(), [project.network('backend'), project.network('frontend')]);
+      assert.deepEqual(Object.keys(service1.NetworkSettings.Networks).toSorted(), [
+        project.network('backend'),
+        project.network('frontend'),
+      ]);
       assert.equal(await isInternalNetwork(project.network('backend')), true);
       assert.equal(await isInternalNetwork(project.network('frontend')), false);
     });
@@ -166,7 +169,10 @@ for (const cli of clis) {
     });
 
     it('counts each call exactly, on service1 and on service2, in metrics promtool finds no fault with', async () => {
-      const scrape = async (): Promise<[string, string]> => [(await get(`${URL_ON_HOST}metrics`)).body, await getInside(ids.service2, 8002, '/metrics')];
+      const scrape = async (): Promise<[string, string]> => [
+        (await get(`${URL_ON_HOST}metrics`)).body,
+        await getInside(ids.service2, 8002, '/metrics'),
+      ];
       const ok = (text: string): number => sample(text, 'http_requests_total{route="/",status="200"}');
       const calls = (text: string): number => sample(text, 'service2_calls_total{outcome="ok"}');
       const [before1, before2] = await scrape();
@@ -182,12 +188,17 @@ for (const cli of clis) {
     it('logs each request to stdout as one JSON line with a level, the same request id in both services', async () => {
       const id = `e2e-${cli.file}-${Date.now()}`;
       assert.equal((await run('curl', ['-sS', '-o', '/dev/null', '-H', `x-request-id: ${id}`, URL_ON_HOST])).stderr, '');
-      const lines = (await project.run('logs', '--no-color', 'service1', 'service2')).stdout.split('\n').filter((line) => line.includes(id));
+      const lines = (await project.run('logs', '--no-color', 'service1', 'service2')).stdout
+        .split('\n')
+        .filter((line) => line.includes(id));
       const parsed = lines.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
-      assert.deepEqual(parsed.map((line) => [line['service'], line['level'], line['status']]).toSorted((a, b) => String(a[0]).localeCompare(String(b[0]))), [
-        ['service1', 'info', 200],
-        ['service2', 'info', 200],
-      ]);
+      assert.deepEqual(
+        parsed.map((line) => [line['service'], line['level'], line['status']]).toSorted((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        [
+          ['service1', 'info', 200],
+          ['service2', 'info', 200],
+        ],
+      );
     });
 
     it('answers 502 at once while service2 is stopped, naming the cause, and 200 once it is back', async () => {
@@ -197,7 +208,10 @@ for (const cli of clis) {
         assert.equal(answer.status, 502);
         const [own, cause, rest] = answer.body.split('\n');
         assert.match(own ?? '', /^Hello from \S+ to \S+:8001$/);
-        assert.match(cause ?? '', /^service2 (is not known to DNS|could not be looked up in DNS|refused the connection|is unreachable) \(E[A-Z_]+\)$/);
+        assert.match(
+          cause ?? '',
+          /^service2 (is not known to DNS|could not be looked up in DNS|refused the connection|is unreachable) \(E[A-Z_]+\)$/,
+        );
         assert.equal(rest, '');
         assert.ok(answer.ms < 1_000, `took ${Math.round(answer.ms)} ms`);
       } finally {
@@ -215,7 +229,10 @@ for (const cli of clis) {
       try {
         const answer = await get(URL_ON_HOST);
         assert.equal(answer.status, 504);
-        assert.match(answer.body, new RegExp(`^Hello from \\S+ to \\S+:8001\\nservice2 did not answer within ${UPSTREAM_TIMEOUT_MS} ms\\n$`));
+        assert.match(
+          answer.body,
+          new RegExp(`^Hello from \\S+ to \\S+:8001\\nservice2 did not answer within ${UPSTREAM_TIMEOUT_MS} ms\\n$`),
+        );
         assert.ok(answer.ms >= UPSTREAM_TIMEOUT_MS - 50 && answer.ms < UPSTREAM_TIMEOUT_MS + 1_000, `took ${Math.round(answer.ms)} ms`);
         // The connection to the frozen service2 is destroyed, not left to hang.
         assert.equal(await connectionsTo(ids.service1, 8002), 0);
@@ -238,7 +255,11 @@ for (const cli of clis) {
       await sleep(500);
       await project.run('restart', 'service2');
       const restarted = performance.now();
-      await waitFor(async () => answers.some((answer) => answer.at > restarted && answer.status === 200), 10_000, 'a 200 after the restart');
+      await waitFor(
+        async () => answers.some((answer) => answer.at > restarted && answer.status === 200),
+        10_000,
+        'a 200 after the restart',
+      );
       const recoveredMs = Math.min(...answers.filter((a) => a.at > restarted && a.status === 200).map((a) => a.at)) - restarted;
       await sleep(500);
       loading.abort();
@@ -246,8 +267,13 @@ for (const cli of clis) {
 
       const tally = new Map<number | string, number>();
       for (const { status } of answers) tally.set(status, (tally.get(status) ?? 0) + 1);
-      t.diagnostic(`${answers.length} requests: ${[...tally].map(([status, n]) => `${n} × ${status}`).join(', ')}; 200 again ${Math.round(recoveredMs)} ms after restart returned`);
-      assert.deepEqual([...tally.keys()].filter((status) => status !== 200 && status !== 502 && status !== 504), []);
+      t.diagnostic(
+        `${answers.length} requests: ${[...tally].map(([status, n]) => `${n} × ${status}`).join(', ')}; 200 again ${Math.round(recoveredMs)} ms after restart returned`,
+      );
+      assert.deepEqual(
+        [...tally.keys()].filter((status) => status !== 200 && status !== 502 && status !== 504),
+        [],
+      );
       assert.ok(recoveredMs < 5_000);
       const now = await inspectContainer(ids.service1);
       assert.equal(now.RestartCount, 0);

@@ -45,7 +45,9 @@ async function ensureSwarm(): Promise<boolean> {
     await run('docker', ['swarm', 'init']);
   } catch {
     // Several addresses to choose from: advertise the first external IPv4 one.
-    const address = Object.values(networkInterfaces()).flat().find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
     if (address === undefined) throw new Error('docker swarm init failed and no address to advertise was found');
     await run('docker', ['swarm', 'init', '--advertise-addr', address]);
   }
@@ -67,7 +69,12 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
 
   after(async () => {
     await run('docker', ['stack', 'rm', STACK]);
-    await waitFor(async () => (await run('docker', ['network', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`])).stdout.trim() === '', 60_000, 'the stack gone');
+    await waitFor(
+      async () =>
+        (await run('docker', ['network', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`])).stdout.trim() === '',
+      60_000,
+      'the stack gone',
+    );
     if (createdSwarm) await run('docker', ['swarm', 'leave', '--force']);
   });
 
@@ -157,7 +164,10 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
     const failed = answers.filter((answer) => answer.status !== 200);
     t.diagnostic(`${answers.length} requests during the update, ${failed.length} failed`);
     assert.ok(answers.length >= 100, `only ${answers.length} requests: the load was too light to show anything`);
-    assert.deepEqual(failed.map((answer) => `${answer.status} ${answer.body}`), []);
+    assert.deepEqual(
+      failed.map((answer) => `${answer.status} ${answer.body}`),
+      [],
+    );
     const updated = await addressesOn('service2', 'backend');
     assert.equal(updated.length, 3);
     assert.notDeepEqual(updated, earlier, 'the update replaced the replicas');

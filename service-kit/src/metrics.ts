@@ -113,7 +113,8 @@ class EventLoopDelay implements Metric {
     // The monitor counts in nanoseconds, and has no mean before its first sample.
     const seconds = (nanoseconds: number): number => (count === 0 ? 0 : nanoseconds / 1e9);
     let text = header(name, 'How late the event loop ran a timer, since the process started.', 'summary');
-    for (const quantile of [0.5, 0.9, 0.99]) text += sample(name, `quantile="${quantile}"`, seconds(this.#monitor.percentile(quantile * 100)));
+    for (const quantile of [0.5, 0.9, 0.99])
+      text += sample(name, `quantile="${quantile}"`, seconds(this.#monitor.percentile(quantile * 100)));
     return text + sample(`${name}_sum`, '', seconds(mean * count)) + sample(`${name}_count`, '', count);
   }
 }
@@ -130,7 +131,12 @@ export class Registry {
       const { user, system } = process.cpuUsage();
       return (user + system) / 1e6;
     }),
-    new Sampled('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.', 'gauge', () => performance.timeOrigin / 1000),
+    new Sampled(
+      'process_start_time_seconds',
+      'Start time of the process since the Unix epoch in seconds.',
+      'gauge',
+      () => performance.timeOrigin / 1000,
+    ),
     new EventLoopDelay(),
   ];
 

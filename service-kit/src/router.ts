@@ -115,7 +115,16 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
       durations.observe({ route: routeLabel }, seconds);
       const level: LogLevel = sent.status >= 500 ? 'error' : route?.quiet === true ? 'debug' : 'info';
       const durationMs = Math.round(seconds * 100_000) / 100;
-      logger.log(level, 'request', { requestId, method: req.method, path, status: sent.status, durationMs, remote, ...sent.log, aborted: aborted || undefined });
+      logger.log(level, 'request', {
+        requestId,
+        method: req.method,
+        path,
+        status: sent.status,
+        durationMs,
+        remote,
+        ...sent.log,
+        aborted: aborted || undefined,
+      });
     };
 
     let answer: Promise<Reply>;

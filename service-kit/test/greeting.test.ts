@@ -23,7 +23,12 @@ describe('formatEndpoint', () => {
 
 describe('greetingLine', () => {
   it('names the remote end first and the local end second, ending in a newline', () => {
-    const line = greetingLine({ remoteAddress: '::ffff:172.18.0.1', remotePort: 53312, localAddress: '::ffff:172.18.0.2', localPort: 8001 });
+    const line = greetingLine({
+      remoteAddress: '::ffff:172.18.0.1',
+      remotePort: 53312,
+      localAddress: '::ffff:172.18.0.2',
+      localPort: 8001,
+    });
     assert.equal(line, 'Hello from 172.18.0.1:53312 to 172.18.0.2:8001\n');
   });
 

@@ -26,7 +26,7 @@ async function serving(status: number): Promise<{ server: Server; port: number }
   return { server, port: await listen(server) };
 }
 
-describe('the images\' healthcheck (healthcheck.sh)', { timeout: 10_000 }, () => {
+describe("the images' healthcheck (healthcheck.sh)", { timeout: 10_000 }, () => {
   it('passes when /healthz answers 200 on the default port', async () => {
     const { server, port } = await serving(200);
     try {

@@ -96,7 +96,9 @@ function sink(into: string[]): Writable {
 const ROUTES = { '/': { handle: async (): Promise<Reply> => ({ status: 200, body: 'hello\n' }) } };
 
 /** A service on a free port of 127.0.0.1, as the fixture's, run in this process. */
-function service(loadConfig: () => ServerConfig = () => ({ port: 0, host: '127.0.0.1', logLevel: 'info', limits: LIMITS })): Service<ServerConfig> {
+function service(
+  loadConfig: () => ServerConfig = () => ({ port: 0, host: '127.0.0.1', logLevel: 'info', limits: LIMITS }),
+): Service<ServerConfig> {
   return {
     name: 'inproc',
     loadConfig,
@@ -132,7 +134,10 @@ describe('runService', { timeout: 10_000 }, () => {
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const line = JSON.parse(host.out[0] ?? '{}') as Record<string, unknown>;
-    assert.deepEqual({ ...line, time: undefined }, { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}`, least: 'info' });
+    assert.deepEqual(
+      { ...line, time: undefined },
+      { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}`, least: 'info' },
+    );
     assert.equal((await ask({ port })).status, 200);
     await shutDown(server);
   });
@@ -157,7 +162,10 @@ describe('runService', { timeout: 10_000 }, () => {
     const port = await listen(taken);
     try {
       const host = new FakeProcess();
-      const server = runService(service(() => ({ port, host: '127.0.0.1', logLevel: 'info', limits: LIMITS })), host);
+      const server = runService(
+        service(() => ({ port, host: '127.0.0.1', logLevel: 'info', limits: LIMITS })),
+        host,
+      );
       assert.ok(server);
       await once(server, 'error');
       const line = JSON.parse(host.err[0] ?? '{}') as Record<string, unknown>;
@@ -189,7 +197,10 @@ describe('runService, as a process', { timeout: 20_000 }, () => {
     it(`logs where it listens, serves, and on ${signal} logs that it stops and exits 0`, async () => {
       const port = await freePort();
       const { child, started, lines } = await startService(MAIN, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'debug' });
-      assert.deepEqual({ ...started, time: undefined }, { time: undefined, level: 'info', service: 'fixture', event: 'listening', address: `127.0.0.1:${port}`, least: 'debug' });
+      assert.deepEqual(
+        { ...started, time: undefined },
+        { time: undefined, level: 'info', service: 'fixture', event: 'listening', address: `127.0.0.1:${port}`, least: 'debug' },
+      );
       assert.equal((await ask({ port })).status, 200);
       assert.equal(await stop(child, signal), 0);
       assert.deepEqual(

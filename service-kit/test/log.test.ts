@@ -33,7 +33,15 @@ describe('the JSON logger', () => {
     assert.equal(line.indexOf('\n'), line.length - 1);
     const parsed = JSON.parse(line) as Record<string, unknown>;
     assert.deepEqual(Object.keys(parsed), ['time', 'level', 'service', 'event', 'requestId', 'status', 'ok']);
-    assert.deepEqual(parsed, { time: parsed['time'], level: 'info', service: 'svc', event: 'request', requestId: 'r1', status: 200, ok: true });
+    assert.deepEqual(parsed, {
+      time: parsed['time'],
+      level: 'info',
+      service: 'svc',
+      event: 'request',
+      requestId: 'r1',
+      status: 200,
+      ok: true,
+    });
     assert.match(String(parsed['time']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(Math.abs(Date.parse(String(parsed['time'])) - Date.now()) < 5_000);
   });
@@ -41,8 +49,14 @@ describe('the JSON logger', () => {
   it('writes debug and info on the out stream, warn and error on the err stream', () => {
     const { log, out, err } = logger('debug');
     for (const level of LOG_LEVELS) log(level, level);
-    assert.deepEqual(out.map((line) => JSON.parse(line).event), ['debug', 'info']);
-    assert.deepEqual(err.map((line) => JSON.parse(line).event), ['warn', 'error']);
+    assert.deepEqual(
+      out.map((line) => JSON.parse(line).event),
+      ['debug', 'info'],
+    );
+    assert.deepEqual(
+      err.map((line) => JSON.parse(line).event),
+      ['warn', 'error'],
+    );
   });
 
   const written: Record<LogLevel, LogLevel[]> = {
@@ -55,7 +69,10 @@ describe('the JSON logger', () => {
     it(`at ${least}, writes ${written[least].join(', ')} and drops the rest`, () => {
       const { log, out, err } = logger(least);
       for (const level of LOG_LEVELS) log(level, level);
-      assert.deepEqual([...out, ...err].map((line) => JSON.parse(line).level), written[least]);
+      assert.deepEqual(
+        [...out, ...err].map((line) => JSON.parse(line).level),
+        written[least],
+      );
     });
   }
 });

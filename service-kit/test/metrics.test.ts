@@ -8,7 +8,10 @@ describe('Counter', () => {
     counter.inc({ kind: 'a' });
     counter.inc({ kind: 'b' }, 5);
     counter.inc({ kind: 'a' });
-    assert.equal(counter.render(), '# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total{kind="a"} 2\njobs_total{kind="b"} 5\n');
+    assert.equal(
+      counter.render(),
+      '# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total{kind="a"} 2\njobs_total{kind="b"} 5\n',
+    );
   });
 
   it('writes a series without labels bare, and nothing but its header before the first count', () => {
@@ -47,7 +50,10 @@ describe('Histogram', () => {
   it('keeps a series per combination of labels, and writes one without labels bare', () => {
     const histogram = new Histogram('d_seconds', 'D.', [1]);
     histogram.observe({}, 2);
-    assert.match(histogram.render(), /\nd_seconds_bucket\{le="1"\} 0\nd_seconds_bucket\{le="\+Inf"\} 1\nd_seconds_sum 2\nd_seconds_count 1\n$/);
+    assert.match(
+      histogram.render(),
+      /\nd_seconds_bucket\{le="1"\} 0\nd_seconds_bucket\{le="\+Inf"\} 1\nd_seconds_sum 2\nd_seconds_count 1\n$/,
+    );
   });
 });
 

@@ -102,16 +102,19 @@ describe('the router', { timeout: 10_000 }, () => {
       assert.equal(answer.status, 500);
       assert.equal(answer.body, 'internal server error\n');
       const failure = lines.find((line) => line['event'] === 'handler failed' && line['requestId'] === requestId);
-      assert.deepEqual({ ...failure, time: undefined }, {
-        time: undefined,
-        level: 'error',
-        service: 'router-test',
-        event: 'handler failed',
-        requestId,
-        method: 'GET',
-        path,
-        error: 'Error: secret detail',
-      });
+      assert.deepEqual(
+        { ...failure, time: undefined },
+        {
+          time: undefined,
+          level: 'error',
+          service: 'router-test',
+          event: 'handler failed',
+          requestId,
+          method: 'GET',
+          path,
+          error: 'Error: secret detail',
+        },
+      );
       assert.equal(lineOf(requestId)['level'], 'error');
       assert.equal((await ask({ port, path: '/ok' })).status, 200);
     });

@@ -150,7 +150,10 @@ export async function startService(main: URL, env: Readonly<Record<string, strin
 }
 
 /** Runs `main` to its end and returns its exit code and output. */
-export async function runToExit(main: URL, env: Readonly<Record<string, string>>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runToExit(
+  main: URL,
+  env: Readonly<Record<string, string>>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawnMain(main, env);
   let stdout = '';
   let stderr = '';

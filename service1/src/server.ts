@@ -15,8 +15,15 @@ export function createServer(config: Config, logger: Logger, sources: RotationSo
   const metrics = new Registry();
   const service2 = new Service2Client(config.service2Url, config.upstreamTimeoutMs, sources);
   const calls = metrics.counter('service2_calls_total', 'Calls to service2, by outcome: ok, or why not.');
-  const callDurations = metrics.histogram('service2_call_duration_seconds', 'Time from the call to its result, retry included.', DURATION_BUCKETS);
-  const retries = metrics.counter('service2_retries_total', 'Calls to service2 sent a second time, after a first try that never reached it.');
+  const callDurations = metrics.histogram(
+    'service2_call_duration_seconds',
+    'Time from the call to its result, retry included.',
+    DURATION_BUCKETS,
+  );
+  const retries = metrics.counter(
+    'service2_retries_total',
+    'Calls to service2 sent a second time, after a first try that never reached it.',
+  );
 
   // service1's own line is read before the call: by the time service2 answers,
   // the client may have gone and its socket forgotten its ends.
@@ -27,7 +34,11 @@ export function createServer(config: Config, logger: Logger, sources: RotationSo
     calls.inc({ outcome: call.outcome });
     callDurations.observe({}, call.durationMs / 1000);
     if (call.retried) retries.inc();
-    const log = { upstreamStatus: call.upstreamStatus, upstreamMs: Math.round(call.durationMs * 100) / 100, upstreamRetried: call.retried || undefined };
+    const log = {
+      upstreamStatus: call.upstreamStatus,
+      upstreamMs: Math.round(call.durationMs * 100) / 100,
+      upstreamRetried: call.retried || undefined,
+    };
     if (call.outcome === 'ok') return { status: 200, body: own + call.line, log };
     return { status: call.outcome === 'timeout' ? 504 : 502, body: `${own}${call.line}\n`, log: { ...log, upstreamError: call.line } };
   }

@@ -78,7 +78,12 @@ export class Service2Client {
   readonly #url: URL;
   readonly #timeoutMs: number;
   readonly #addresses: AddressRotation;
-  readonly #agent = new ConnectTimeoutAgent({ keepAlive: true, scheduling: 'lifo', maxSockets: MAX_CONNECTIONS, timeout: IDLE_CONNECTION_MS });
+  readonly #agent = new ConnectTimeoutAgent({
+    keepAlive: true,
+    scheduling: 'lifo',
+    maxSockets: MAX_CONNECTIONS,
+    timeout: IDLE_CONNECTION_MS,
+  });
 
   constructor(url: URL, timeoutMs: number, sources: RotationSources = {}) {
     this.#url = url;

@@ -14,7 +14,10 @@ describe('service2 as a process', { timeout: 20_000 }, () => {
 
   it('refuses an invalid setting at start with one line that names it, and exits 1', async () => {
     const { code, stdout, stderr } = await runToExit(MAIN, { LOG_LEVEL: 'loud' });
-    assert.deepEqual({ code, stdout, stderr }, { code: 1, stdout: '', stderr: 'service2: LOG_LEVEL must be one of debug, info, warn, error, got "loud"\n' });
+    assert.deepEqual(
+      { code, stdout, stderr },
+      { code: 1, stdout: '', stderr: 'service2: LOG_LEVEL must be one of debug, info, warn, error, got "loud"\n' },
+    );
   });
 
   it('logs its address, answers, and on SIGTERM closes its kept-alive connections at once and exits 0', async () => {

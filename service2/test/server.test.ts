@@ -67,7 +67,10 @@ describe('service2 over real sockets', () => {
     const answer = await ask({ port, headers: { 'x-request-id': 'svc2-1' } });
     await ask({ port, path: '/healthz', headers: { 'x-request-id': 'svc2-health' } });
     const line = lines.find((candidate) => candidate['requestId'] === 'svc2-1');
-    assert.deepEqual([line?.['service'], line?.['level'], line?.['status'], line?.['remote']], ['service2', 'info', 200, `127.0.0.1:${answer.clientPort}`]);
+    assert.deepEqual(
+      [line?.['service'], line?.['level'], line?.['status'], line?.['remote']],
+      ['service2', 'info', 200, `127.0.0.1:${answer.clientPort}`],
+    );
     assert.equal(lines.find((candidate) => candidate['requestId'] === 'svc2-health')?.['level'], 'debug');
   });
 
