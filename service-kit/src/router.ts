@@ -98,7 +98,8 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
   return (req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req);
-    const path = pathOf(req.url);
+    // Always there on a request a server received (only a client's response has none).
+    const path = pathOf(req.url as string);
     const route = table.get(path);
     // Read now: once the client has gone, its socket no longer knows its address.
     const remote = formatEndpoint(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort ?? 0);
@@ -165,7 +166,7 @@ function writeHead(res: ServerResponse, reply: Reply, requestId: string): void {
 }
 
 /** The path of a request target, without its query string. */
-function pathOf(target = '/'): string {
+function pathOf(target: string): string {
   const query = target.indexOf('?');
   return query === -1 ? target : target.slice(0, query);
 }

@@ -36,4 +36,11 @@ describe('greetingLine', () => {
     assert.equal(greetingLine({ localAddress: '127.0.0.1', localPort: 8001 }), undefined);
     assert.equal(greetingLine({ remoteAddress: '127.0.0.1', remotePort: 8001 }), undefined);
   });
+
+  const whole = { remoteAddress: '10.0.0.1', remotePort: 40000, localAddress: '10.0.0.2', localPort: 8001 } as const;
+  for (const missing of ['remoteAddress', 'remotePort', 'localAddress', 'localPort'] as const) {
+    it(`is undefined for a socket that knows every end but its ${missing}`, () => {
+      assert.equal(greetingLine({ ...whole, [missing]: undefined }), undefined);
+    });
+  }
 });

@@ -29,6 +29,11 @@ function heldServer(): { server: Server; held: Array<() => void> } {
   return { server, held };
 }
 
+/** How many timers keep the process alive now. */
+function runningTimers(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+}
+
 describe('shutDown', { timeout: 10_000 }, () => {
   it('closes idle keep-alive connections at once, not after their keep-alive timeout', async () => {
     const { server } = heldServer();
@@ -56,6 +61,17 @@ describe('shutDown', { timeout: 10_000 }, () => {
     await stopped;
     assert.ok(performance.now() - answered < 500, `closed ${Math.round(performance.now() - answered)} ms after the answer`);
     agent.destroy();
+  });
+
+  it('leaves no timer running once the server has closed, so that nothing holds the process', async () => {
+    const before = runningTimers();
+    const { server } = heldServer();
+    const port = await listen(server);
+    const agent = new Agent({ keepAlive: true });
+    assert.equal((await ask({ port, agent })).status, 200);
+    await shutDown(server);
+    agent.destroy();
+    assert.equal(runningTimers(), before);
   });
 
   it('cuts connections still busy when the grace period ends', async () => {
@@ -142,6 +158,21 @@ describe('runService', { timeout: 10_000 }, () => {
     await shutDown(server);
   });
 
+  it('logs the address alone for a service that adds nothing to it', async () => {
+    const host = new FakeProcess();
+    const { describe: _added, ...plain } = service();
+    const server = runService(plain, host);
+    assert.ok(server);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const line = JSON.parse(host.out[0] ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(
+      { ...line, time: undefined },
+      { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}` },
+    );
+    await shutDown(server);
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`on ${signal}, logs that it stops and closes the server, once`, async () => {
       const host = new FakeProcess();
@@ -151,7 +182,8 @@ describe('runService', { timeout: 10_000 }, () => {
       const closed = once(server, 'close');
       host.emit(signal, signal);
       await closed;
-      assert.deepEqual(JSON.parse(host.out[1] ?? '{}').signal, signal);
+      const line = JSON.parse(host.out[1] ?? '{}') as Record<string, unknown>;
+      assert.deepEqual({ ...line, time: undefined }, { time: undefined, level: 'info', service: 'inproc', event: 'stopping', signal });
       assert.equal(host.listenerCount(signal), 0, 'a second signal is left to Node, which ends the process');
       assert.equal(host.exitCode, undefined);
     });

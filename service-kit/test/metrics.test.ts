@@ -74,13 +74,34 @@ describe('Registry', () => {
     ]);
   });
 
+  it('says what each process series is, in the words of the client libraries', () => {
+    const helps = new Registry().render().match(/^# HELP .*$/gm);
+    assert.deepEqual(helps, [
+      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+      '# HELP process_cpu_seconds_total User and system CPU time spent in seconds.',
+      '# HELP process_start_time_seconds Start time of the process since the Unix epoch in seconds.',
+      '# HELP nodejs_eventloop_delay_seconds How late the event loop ran a timer, since the process started.',
+    ]);
+  });
+
+  it('writes nothing but HELP, TYPE and sample lines, each metric right after the one before', () => {
+    const registry = new Registry();
+    registry.counter('a_total', 'A.').inc({ kind: 'x' });
+    const lines = registry.render().split('\n');
+    assert.equal(lines.pop(), '', 'ends with a newline');
+    for (const line of lines) assert.match(line, /^(# (HELP|TYPE) [a-z_]+ \S.*|[a-z_]+(\{[^}]*\})? \S+)$/);
+  });
+
   it('reports this process: its memory, CPU time and start time', () => {
+    const cpuBefore = process.cpuUsage();
     const text = new Registry().render();
+    const cpuAfter = process.cpuUsage();
     const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     const rss = process.memoryUsage.rss();
     assert.ok(Math.abs(value('process_resident_memory_bytes') - rss) < rss / 2);
-    const { user, system } = process.cpuUsage();
-    assert.ok(value('process_cpu_seconds_total') > 0 && value('process_cpu_seconds_total') <= (user + system) / 1e6 + 0.5);
+    // User and system time together, as read while the registry wrote them.
+    const cpu = value('process_cpu_seconds_total');
+    assert.ok(cpu >= (cpuBefore.user + cpuBefore.system) / 1e6 && cpu <= (cpuAfter.user + cpuAfter.system) / 1e6, `${cpu} s`);
     const started = (Date.now() - process.uptime() * 1000) / 1000;
     assert.ok(Math.abs(value('process_start_time_seconds') - started) < 2);
   });

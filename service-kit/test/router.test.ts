@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { request } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
@@ -134,10 +134,13 @@ describe('the router', { timeout: 10_000 }, () => {
   }
 
   it('logs one info line per request: id, method, path, status, duration, remote end, and the fields the reply carries', async () => {
+    const asked = performance.now();
     const answer = await ask({ port, path: '/created', headers: { 'x-request-id': 'logged-1' } });
+    const waited = performance.now() - asked;
     const { time, durationMs, ...fields } = lineOf('logged-1');
     assert.equal(typeof time, 'string');
-    assert.ok(typeof durationMs === 'number' && durationMs >= 0 && durationMs < 1_000);
+    // In milliseconds, to the hundredth: more than nothing, and no more than the client waited.
+    assert.ok(typeof durationMs === 'number' && durationMs > 0 && durationMs <= waited, `${String(durationMs)} ms of ${waited} ms`);
     assert.deepEqual(fields, {
       level: 'info',
       service: 'router-test',
@@ -151,9 +154,15 @@ describe('the router', { timeout: 10_000 }, () => {
     });
   });
 
-  it('logs a quiet route at debug level only', async () => {
+  it('answers GET /healthz with 200 ok', async () => {
+    const answer = await ask({ port, path: '/healthz' });
+    assert.deepEqual([answer.status, answer.body], [200, 'ok\n']);
+  });
+
+  it('logs health checks and metrics scrapes at debug level only', async () => {
     await ask({ port, path: '/healthz', headers: { 'x-request-id': 'quiet-1' } });
-    assert.equal(lineOf('quiet-1')['level'], 'debug');
+    await ask({ port, path: '/metrics', headers: { 'x-request-id': 'quiet-2' } });
+    assert.deepEqual([lineOf('quiet-1')['level'], lineOf('quiet-2')['level']], ['debug', 'debug']);
   });
 
   it('logs aborted: true when the client has gone before the answer is ready', async () => {
@@ -169,6 +178,23 @@ describe('the router', { timeout: 10_000 }, () => {
     assert.equal(lineOf('gone-1')['aborted'], true);
     assert.equal((await ask({ port, path: '/ok', headers: { 'x-request-id': 'stayed-1' } })).status, 200);
     assert.equal(lineOf('stayed-1')['aborted'], undefined);
+  });
+
+  it('logs the remote end as unknown:0 when the connection closed before it could be read', async () => {
+    const own = captureLogs('router-test');
+    const closing = createHttpServer(routes, LIMITS, { logger: own.logger, metrics: new Registry() });
+    // The client's connection is gone by the time the router sees the request.
+    closing.prependListener('request', (req: IncomingMessage) => req.socket.destroy());
+    const closingPort = await listen(closing);
+    try {
+      await assert.rejects(ask({ port: closingPort, path: '/ok', headers: { 'x-request-id': 'unread-1' } }), { code: 'ECONNRESET' });
+      // The router answers once the handler's promise has settled.
+      await setImmediate();
+      const line = own.lines.find((candidate) => candidate['requestId'] === 'unread-1');
+      assert.deepEqual([line?.['remote'], line?.['aborted']], ['unknown:0', true]);
+    } finally {
+      await close(closing);
+    }
   });
 
   it('echoes a sane X-Request-Id and hands it to the handler', async () => {
@@ -215,5 +241,39 @@ describe('the router', { timeout: 10_000 }, () => {
     assert.equal(moved('http_request_duration_seconds_bucket{route="/ok",le="+Inf"}'), 4);
     assert.ok(moved('http_request_duration_seconds_sum{route="/ok"}') > 0);
     assert.doesNotMatch(later.body, /scan/);
+  });
+
+  it('says what it counts and times, and times requests in buckets from 0.5 ms to 10 s', async () => {
+    await ask({ port, path: '/ok' });
+    const text = (await ask({ port, path: '/metrics' })).body;
+    assert.match(text, /^# HELP http_requests_total Requests answered, by route and status code\.$/m);
+    assert.match(text, /^# HELP http_request_duration_seconds Time from request to answer sent, by route\.$/m);
+    const bounds = [...text.matchAll(/^http_request_duration_seconds_bucket\{route="\/ok",le="([^"]+)"\}/gm)].map((match) => match[1]);
+    assert.deepEqual(bounds, [
+      '0.0005',
+      '0.001',
+      '0.0025',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '10',
+      '+Inf',
+    ]);
+  });
+
+  it('counts the time from request to answer, as the request line logs it in milliseconds', async () => {
+    const series = 'http_request_duration_seconds_sum{route="/created"}';
+    const earlier = sampleOf((await ask({ port, path: '/metrics' })).body, series);
+    await ask({ port, path: '/created', headers: { 'x-request-id': 'timed-1' } });
+    const seconds = sampleOf((await ask({ port, path: '/metrics' })).body, series) - earlier;
+    const durationMs = Number(lineOf('timed-1')['durationMs']);
+    assert.ok(Math.abs(seconds * 1000 - durationMs) <= 0.01, `${seconds} s counted, ${durationMs} ms logged`);
   });
 });

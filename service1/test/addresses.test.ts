@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressRotation, REFRESH_MS } from '../src/addresses.ts';
+import { AddressRotation, lookupAll, REFRESH_MS } from '../src/addresses.ts';
 import { fakeClock, notFound, resolver } from './helpers.ts';
 
 const REPLICAS = ['10.0.0.4', '10.0.0.5', '10.0.0.6'];
@@ -93,5 +93,12 @@ describe('AddressRotation', { timeout: 5_000 }, () => {
     }
     assert.deepEqual(taken, [...REPLICAS, ...REPLICAS]);
     assert.equal(dns.calls(), 6);
+  });
+});
+
+describe('lookupAll', () => {
+  it('asks the system resolver, and gives its answer as a list of addresses', async () => {
+    // An address literal needs no name service: getaddrinfo gives it back as it is.
+    assert.deepEqual(await lookupAll('127.0.0.1'), ['127.0.0.1']);
   });
 });

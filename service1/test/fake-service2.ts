@@ -233,3 +233,19 @@ export async function unaccepting(): Promise<Unaccepting | string> {
   stop();
   return 'the accept queue of a stopped listener did not fill here';
 }
+
+/** An IPv4 multicast address: no TCP connection can go there, and Linux says so at once (ENETUNREACH). */
+export const MULTICAST = '224.0.0.1';
+
+/** Why a connection to MULTICAST does not fail at once with ENETUNREACH on this machine, or false when it does. */
+export async function noUnreachableNetwork(): Promise<string | false> {
+  const socket = connect({ host: MULTICAST, port: 9 });
+  socket.setTimeout(OPENS_WITHIN_MS);
+  const outcome = await new Promise<string>((resolve) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    socket.once('connect', () => resolve('it opened'));
+    socket.once('timeout', () => resolve(`nothing within ${OPENS_WITHIN_MS} ms`));
+  });
+  socket.destroy();
+  return outcome === 'ENETUNREACH' ? false : `needs a connection to ${MULTICAST} to fail with ENETUNREACH (here: ${outcome})`;
+}

@@ -103,6 +103,11 @@ export function fakeClock(): FakeClock {
   };
 }
 
+/** How many timers keep the process alive now. */
+export function runningTimers(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+}
+
 /** The value of one series in a Prometheus text page, 0 when it is not there yet. */
 export function sample(page: string, series: string): number {
   const line = page.split('\n').find((candidate) => candidate.startsWith(`${series} `));

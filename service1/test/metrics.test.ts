@@ -26,8 +26,16 @@ describe("service1's metrics", { timeout: 5_000 }, () => {
     const answer = await service1.ask({ path: '/metrics' });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
-    assert.match(answer.body, /^# HELP service2_calls_total /m);
     assert.match(answer.body, /^# TYPE service2_call_duration_seconds histogram$/m);
+  });
+
+  it('says what each of its metrics of the calls to service2 counts', async () => {
+    const helps = (await metricsOf(service1.port)).match(/^# HELP service2_.*$/gm);
+    assert.deepEqual(helps, [
+      '# HELP service2_calls_total Calls to service2, by outcome: ok, or why not.',
+      '# HELP service2_call_duration_seconds Time from the call to its result, retry included.',
+      '# HELP service2_retries_total Calls to service2 sent a second time, after a first try that never reached it.',
+    ]);
   });
 
   it('counts each GET / once, by route and status, and each call to service2 by outcome', async () => {
@@ -82,6 +90,22 @@ describe("service1's metrics", { timeout: 5_000 }, () => {
     const earlier = await metricsOf(service1.port);
     assert.equal((await service1.ask({ path: '/no/such/path' })).status, 404);
     assert.equal(sample(await metricsOf(service1.port), series) - sample(earlier, series), 1);
+  });
+});
+
+describe("service1's metric of how long calls to service2 take", { timeout: 5_000 }, () => {
+  it('counts the time of each call in seconds, as the request line logs it in milliseconds', async () => {
+    const service2 = await new FakeService2().start();
+    const service1 = await startService1(service2.url);
+    try {
+      assert.equal((await service1.ask({ headers: { 'x-request-id': 'timed' } })).status, 200);
+      const seconds = sample(await metricsOf(service1.port), 'service2_call_duration_seconds_sum');
+      const upstreamMs = Number(service1.logs.of('timed')[0]?.['upstreamMs']);
+      assert.ok(upstreamMs > 0 && Math.abs(seconds * 1000 - upstreamMs) <= 0.01, `${seconds} s counted, ${upstreamMs} ms logged`);
+    } finally {
+      await service1.stop();
+      await service2.stop();
+    }
   });
 });
 

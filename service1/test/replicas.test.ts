@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ask, freePort, unavailable } from '@two-services/service-kit/testing';
 import { REFRESH_MS } from '../src/addresses.ts';
 import { Service2Client } from '../src/service2-client.ts';
-import { FakeService2, SERVICE2_LINE } from './fake-service2.ts';
+import { FakeService2, MULTICAST, noUnreachableNetwork, SERVICE2_LINE } from './fake-service2.ts';
 import { fakeClock, metricsOf, resolver, sample, startService1 } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
@@ -18,6 +18,7 @@ const noAliases = await unavailable(SERVICE1, CLIENT, SERVICE2);
 const noReplicas = await unavailable(...REPLICAS);
 // An address of this machine where nothing listens on service2's port: a replica that has stopped.
 const noDeadAddress = await unavailable('127.0.0.2');
+const noUnreachable = await noUnreachableNetwork();
 
 /** Replicas of service2 on one port, each on its own address. */
 async function replicas(addresses: readonly string[]): Promise<{ fakes: FakeService2[]; port: number; stop: () => Promise<void> }> {
@@ -111,6 +112,49 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     } finally {
       client.close();
       await service2.stop();
+    }
+  });
+
+  it('retries a call to an address on a network it cannot reach once, after looking the name up again', {
+    skip: noUnreachable,
+  }, async () => {
+    const service2 = await new FakeService2().start();
+    // The first answer is an address no connection can reach; the second, a replica that runs.
+    const dns = resolver((n) => (n === 1 ? [MULTICAST] : ['127.0.0.1']));
+    const client = new Service2Client(new URL(`http://service2:${service2.port}/`), 2_000, { lookup: dns.lookup, now: fakeClock().now });
+    try {
+      const result = await client.call('unreachable-then-ok');
+      assert.deepEqual([result.outcome, result.line, result.retried], ['ok', SERVICE2_LINE, true]);
+      assert.equal(dns.calls(), 2);
+    } finally {
+      client.close();
+      await service2.stop();
+    }
+  });
+
+  it('answers 502 when the name cannot be looked up for now (EAI_AGAIN), and does not try again', async () => {
+    const dns = resolver(() => Object.assign(new Error('getaddrinfo EAI_AGAIN service2'), { code: 'EAI_AGAIN' }));
+    const service1 = await startService1(new URL('http://service2:8002/'), { sources: { lookup: dns.lookup, now: fakeClock().now } });
+    try {
+      const answer = await service1.ask();
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 could not be looked up in DNS (EAI_AGAIN)\n`);
+      assert.equal(sample(await metricsOf(service1.port), 'service2_calls_total{outcome="dns"}'), 1);
+      assert.equal(dns.calls(), 1);
+    } finally {
+      await service1.stop();
+    }
+  });
+
+  it("answers 502 in the lookup's own words when it fails without an error code", async () => {
+    const dns = resolver(() => new Error('resolver gone'));
+    const service1 = await startService1(new URL('http://service2:8002/'), { sources: { lookup: dns.lookup, now: fakeClock().now } });
+    try {
+      const answer = await service1.ask();
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 failed: resolver gone\n`);
+    } finally {
+      await service1.stop();
     }
   });
 

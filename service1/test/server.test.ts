@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
+import { LIMITS } from '@two-services/service-kit';
 import { freePort, unavailable } from '@two-services/service-kit/testing';
-import { CONNECT_TIMEOUT_MS, MAX_BODY_BYTES } from '../src/service2-client.ts';
+import { CONNECT_TIMEOUT_MS, IDLE_CONNECTION_MS, MAX_BODY_BYTES, Service2Client } from '../src/service2-client.ts';
 import {
   announcesTooMuch,
   answers,
@@ -11,6 +14,8 @@ import {
   FakeService2,
   holding,
   likeService2,
+  MULTICAST,
+  noUnreachableNetwork,
   SERVICE2_LINE,
   silentServer,
   stopsMidAnswer,
@@ -18,10 +23,11 @@ import {
   unaccepting,
 } from './fake-service2.ts';
 import type { Behaviour } from './fake-service2.ts';
-import { metricsOf, resolver, sample, startService1, within } from './helpers.ts';
+import { metricsOf, resolver, runningTimers, sample, startService1, within } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
 const noIPv6 = await unavailable('::1');
+const noUnreachable = await noUnreachableNetwork();
 // A short deadline for the tests that wait for it.
 const SHORT_DEADLINE_MS = 200;
 
@@ -205,6 +211,25 @@ describe('service1 in front of a service2 that answers', { timeout: 10_000 }, ()
     assert.equal(service2.requests.length, earlier);
   });
 
+  it("answers nothing, and does not call service2, when the caller's connection closed before its addresses were read", async () => {
+    const earlier = service2.requests.length;
+    // The caller is gone by the time service1 reads the two ends of its connection.
+    const hangUp = (req: IncomingMessage): void => void req.socket.destroy();
+    service1.server.prependListener('request', hangUp);
+    try {
+      await assert.rejects(service1.ask({ headers: { 'x-request-id': 'hung-up' } }), { code: 'ECONNRESET' });
+    } finally {
+      service1.server.off('request', hangUp);
+    }
+    const failure = await within(
+      service1.logs.next((line) => line['requestId'] === 'hung-up' && line['event'] === 'handler failed'),
+      1_000,
+      'the log line of the failure',
+    );
+    assert.equal(failure['error'], 'Error: the connection closed before its addresses were read');
+    assert.equal(service2.requests.length, earlier);
+  });
+
   it('answers POST / with 405 without calling service2', async () => {
     const earlier = service2.requests.length;
     const answer = await service1.ask({ method: 'POST' });
@@ -329,6 +354,68 @@ describe("service1's calls to service2", { timeout: 10_000 }, () => {
       await service1.stop();
       target.stop();
     }
+  });
+
+  it('answers 502 when service2 is on a network it cannot reach, after trying twice', { skip: noUnreachable }, async () => {
+    const service1 = await startService1(new URL(`http://${MULTICAST}:8002/`));
+    try {
+      const answer = await service1.ask({ headers: { 'x-request-id': 'unreachable' } });
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 is on an unreachable network (ENETUNREACH)\n`);
+      assert.equal(service1.logs.of('unreachable')[0]?.['upstreamRetried'], true);
+      assert.equal(sample(await metricsOf(service1.port), 'service2_calls_total{outcome="unreachable"}'), 1);
+    } finally {
+      await service1.stop();
+    }
+  });
+
+  it('does not send again a call that service2 answered with something not HTTP on a pooled connection', () =>
+    withPair(async (service1, service2) => {
+      const served = new WeakSet<Socket>();
+      service2.behaviour = (req, res) => {
+        if (!served.has(req.socket)) {
+          served.add(req.socket);
+          likeService2(req, res);
+        } else req.socket.end('NOT HTTP\r\n\r\n');
+      };
+      assert.equal((await service1.ask()).status, 200);
+      const answer = await service1.ask({ headers: { 'x-request-id': 'garbled' } });
+      assert.equal(answer.status, 502);
+      assert.equal(answer.body, `${service1.ownLine(answer)}service2 failed: HPE_INVALID_CONSTANT\n`);
+      assert.equal(service2.requests.length, 2);
+      assert.equal(sample(await metricsOf(service1.port), 'service2_calls_total{outcome="failed"}'), 1);
+    }));
+
+  it('leaves no timer running once a call has its answer, however long its deadline', async () => {
+    const service2 = await new FakeService2().start();
+    const timersBefore = runningTimers();
+    const client = new Service2Client(service2.url, 60_000);
+    try {
+      assert.equal((await client.call('answered')).outcome, 'ok');
+      assert.equal(runningTimers(), timersBefore);
+    } finally {
+      client.close();
+      await service2.stop();
+    }
+  });
+
+  it('leaves no timer running once a connection was refused', async () => {
+    const timersBefore = runningTimers();
+    const client = new Service2Client(new URL(`http://127.0.0.1:${await freePort()}/`), 60_000);
+    try {
+      assert.equal((await client.call('refused')).outcome, 'refused');
+      // A refused connection's 'close' comes once its handle has closed, at the end of the
+      // event loop's turn: after the check phase of this turn, before that of the next.
+      await setImmediate();
+      await setImmediate();
+      assert.equal(runningTimers(), timersBefore);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('keeps an idle pooled connection to service2 for less time than service2 keeps it open', () => {
+    assert.ok(IDLE_CONNECTION_MS < LIMITS.keepAliveTimeoutMs);
   });
 
   it('retries, once, a call that fails because service2 closed the pooled connection it went out on', () =>

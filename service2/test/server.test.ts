@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { ask, captureLogs, close, listen, unavailable } from '@two-services/service-kit/testing';
 import { loadConfig } from '../src/config.ts';
 import { createServer } from '../src/server.ts';
@@ -72,6 +73,21 @@ describe('service2 over real sockets', () => {
       ['service2', 'info', 200, `127.0.0.1:${answer.clientPort}`],
     );
     assert.equal(lines.find((candidate) => candidate['requestId'] === 'svc2-health')?.['level'], 'debug');
+  });
+
+  it("answers nothing, and says why, when the client's connection closed before its addresses were read", async () => {
+    // The client is gone by the time service2 reads the two ends of its connection.
+    const hangUp = (req: IncomingMessage): void => void req.socket.destroy();
+    server.prependListener('request', hangUp);
+    try {
+      await assert.rejects(ask({ port, headers: { 'x-request-id': 'svc2-gone' } }), { code: 'ECONNRESET' });
+    } finally {
+      server.off('request', hangUp);
+    }
+    // The router answers once the handler's promise has settled.
+    await setImmediate();
+    const failure = lines.find((line) => line['requestId'] === 'svc2-gone' && line['event'] === 'handler failed');
+    assert.equal(failure?.['error'], 'Error: the connection closed before its addresses were read');
   });
 
   it('counts its answers in /metrics, exactly', async () => {
