@@ -1,149 +1,143 @@
-// npm run bench: how fast service1 relays, against a bare Node HTTP hop.
+// npm run bench: how fast the services answer, against a bare Node HTTP hop.
 //
-// Builds both services, starts on loopback a bare Node server (one hop),
-// service2 alone and service1 in front of service2, each as its image starts
-// it (the Dockerfile's CMD and ENV NODE_OPTIONS), and loads each in turn with
-// autocannon: same connections, same duration, several rounds. Prints a table
-// of medians. With --compose, loads localhost:8001 of the running stack.
+// Local (the default): builds both services and starts on 127.0.0.1 a bare
+// Node server (one hop), service2 alone and service1 in front of service2,
+// each as its image starts it (the Dockerfile's CMD and ENV NODE_OPTIONS,
+// which --node-options replaces), logs to /dev/null.
 //
-//   npm run bench -- [--compose] [--connections 32] [--duration 10] [--rounds 5]
-import autocannon from 'autocannon';
-import { execFile, spawn } from 'node:child_process';
+// --compose: builds and starts the stack under its own project name on
+// SERVICE1_PORT (default 38001, clear of a stack on 8001) and loads it as
+// shipped, then with LOG_LEVEL=warn, then a bare Node hop in a container of
+// the base image published the same way (-p); takes everything down after.
+//
+// Each target gets a warm-up, then several loads from wrk; --rounds repeats
+// the whole sequence, interleaved. wrk, not autocannon: on two cores a load
+// generator in JavaScript takes the CPU the services need (README.md, Performance).
+//
+//   npm run bench -- [--compose] [--node-options=…] [--connections 32] [--threads 1] [--warmup 3] [--runs 3] [--duration 5] [--rounds 1]
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { waitForOk } from '../e2e/docker.js';
+import { installedComposeClis, run, waitForOk } from './docker.ts';
+import type { ComposeCli, Output } from './docker.ts';
 
 const exec = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const HOST = '127.0.0.1';
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const HOST = '127.0.0.1';
+export const BASE_IMAGE = 'node:26-trixie-slim';
 
-const { values: args } = parseArgs({
-  options: {
-    compose: { type: 'boolean', default: false },
-    connections: { type: 'string', default: '32' },
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-  },
-});
-const connections = Number(args.connections);
-const duration = Number(args.duration);
-const rounds = Number(args.rounds);
-const warmup = Number(args.warmup);
+/** The issue's figure for a typical public implementation of the exercise: 570-770 req/s; targets are checked against the top. */
+const PUBLIC_IMPLEMENTATION = 770;
 
-/** Something to load, and how to read its memory afterwards. */
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  readonly rssMiB: () => Promise<number | undefined>;
-}
+// ---------------------------------------------------------------- wrk
 
-/** One load of one target. */
-interface Measure {
+/** What one load from wrk came to. Latencies in ms. */
+export interface Load {
+  readonly requests: number;
   readonly requestsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
+  readonly max: number;
+  /** Connections refused or reset, and answers not 2xx/3xx or later than the timeout. */
   readonly errors: number;
+  readonly timeouts: number;
 }
 
-const children: ChildProcess[] = [];
+export interface LoadOptions {
+  readonly connections: number;
+  readonly seconds: number;
+  /** A request not answered within this is counted as a timeout. */
+  readonly timeoutSeconds?: number;
+  /** wrk's threads: one by default, which loaded the stack through Compose fastest (README.md, Performance). */
+  readonly threads?: number;
+}
 
-async function main(): Promise<void> {
-  const targets = args.compose ? composeTargets() : await localTargets();
-  process.stdout.write(
-    `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version} (load generator), ` +
-      `${connections} connections, ${duration} s per load, ${rounds} rounds, autocannon\n`,
+// wrk's summary as one JSON line: its own text output rounds the latencies.
+const WRK_REPORT = `done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK_JSON {"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50Us":%d,"p99Us":%d,"maxUs":%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+`;
+
+interface WrkReport {
+  readonly requests: number;
+  readonly durationUs: number;
+  readonly connect: number;
+  readonly read: number;
+  readonly write: number;
+  readonly status: number;
+  readonly timeout: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+}
+
+let scratchDir: string | undefined;
+
+/** A directory of our own under the system's temporary one, for files wrk and Docker read. */
+function scratch(): string {
+  scratchDir ??= mkdtempSync(join(tmpdir(), 'bench-'));
+  return scratchDir;
+}
+
+let wrkScript: string | undefined;
+
+/** Exits with one line saying how to install wrk when it is not on the PATH. */
+export function requireWrk(script: string): void {
+  const probe = spawnSync('wrk', ['--version'], { stdio: 'ignore' });
+  if (probe.error === undefined || !('code' in probe.error) || probe.error.code !== 'ENOENT') return;
+  process.stderr.write(
+    `${script}: wrk is not installed; install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again\n`,
   );
-  const measures = new Map<string, Measure[]>(targets.map((target) => [target.name, []]));
-  for (let round = 1; round <= rounds; round += 1) {
-    for (const target of targets) {
-      if (warmup > 0) await autocannon({ url: target.url, connections, duration: warmup });
-      const result = await autocannon({ url: target.url, connections, duration });
-      const measure: Measure = {
-        requestsPerSecond: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        errors: result.errors + result.timeouts + result.non2xx,
-      };
-      measures.get(target.name)?.push(measure);
-      process.stdout.write(`round ${round} ${target.name}: ${Math.round(measure.requestsPerSecond)} req/s, p50 ${measure.p50} ms, p99 ${measure.p99} ms, ${measure.errors} errors\n`);
-    }
+  process.exit(1);
+}
+
+/** Loads `url` with wrk. */
+export async function wrk(url: string, { connections, seconds, timeoutSeconds = 5, threads = 1 }: LoadOptions): Promise<Load> {
+  if (wrkScript === undefined) {
+    wrkScript = join(scratch(), 'report.lua');
+    writeFileSync(wrkScript, WRK_REPORT);
   }
-  const rss = await Promise.all(targets.map((target) => target.rssMiB()));
-  printTable(targets, measures, rss);
-  process.stdout.write('\nreq/s, p50, p99: medians over the rounds; errors: their sum; vs bare hop: the median of each round\'s ratio.\n');
-}
-
-function printTable(targets: readonly Target[], measures: ReadonlyMap<string, Measure[]>, rss: ReadonlyArray<number | undefined>): void {
-  const reference = measures.get(targets[0]?.name ?? '') ?? [];
-  const rows = targets.map((target, i) => {
-    const runs = measures.get(target.name) ?? [];
-    const rps = median(runs.map((m) => m.requestsPerSecond));
-    // Each round's ratio is taken against the bare hop of the same round, loaded
-    // moments before: the machine's speed drifts between rounds, not within one.
-    const ratio = median(runs.map((m, round) => m.requestsPerSecond / (reference[round]?.requestsPerSecond ?? Number.NaN)));
-    return [
-      target.name,
-      String(Math.round(rps)),
-      `${median(runs.map((m) => m.p50))} ms`,
-      `${median(runs.map((m) => m.p99))} ms`,
-      String(runs.reduce((sum, m) => sum + m.errors, 0)),
-      rss[i] === undefined ? '-' : `${rss[i]?.toFixed(1)} MB`,
-      targets.length > 1 ? `${ratio.toFixed(2)}×` : '-',
-    ];
-  });
-  const header = ['target', 'req/s', 'p50', 'p99', 'errors', 'RSS after load', 'vs bare hop'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  process.stdout.write(`\n${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
-}
-
-async function localTargets(): Promise<Target[]> {
-  await exec('npm', ['run', 'build'], { cwd: ROOT });
-  const [referencePort, service2Port, service1Port] = [await freePort(), await freePort(), await freePort()];
-  const service1Image = imageStart('service1');
-  const reference = start(['build/scripts/reference-server.js'], ROOT, { PORT: String(referencePort), NODE_OPTIONS: service1Image.nodeOptions });
-  const service2 = startService('service2', { PORT: String(service2Port), HOST });
-  const service1 = startService('service1', { PORT: String(service1Port), HOST, SERVICE2_URL: `http://${HOST}:${service2Port}/` });
-  const targets: Target[] = [
-    { name: 'bare Node hop', url: `http://${HOST}:${referencePort}/`, rssMiB: () => rssOf(reference) },
-    { name: 'service2', url: `http://${HOST}:${service2Port}/`, rssMiB: () => rssOf(service2) },
-    { name: 'service1 → service2', url: `http://${HOST}:${service1Port}/`, rssMiB: () => rssOf(service1) },
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--timeout',
+    `${timeoutSeconds}s`,
+    '-s',
+    wrkScript,
+    url,
   ];
-  for (const target of targets) await waitForOk(target.url, 10_000);
-  return targets;
+  const { stdout } = await run('wrk', args);
+  const json = /^WRK_JSON (.*)$/m.exec(stdout)?.[1];
+  if (json === undefined) throw new Error(`wrk printed no report:\n${stdout}`);
+  const report = JSON.parse(json) as WrkReport;
+  return {
+    requests: report.requests,
+    requestsPerSecond: report.requests / (report.durationUs / 1e6),
+    p50: report.p50Us / 1000,
+    p99: report.p99Us / 1000,
+    max: report.maxUs / 1000,
+    errors: report.connect + report.read + report.write + report.status + report.timeout,
+    timeouts: report.timeout,
+  };
 }
 
-function composeTargets(): Target[] {
-  const url = `http://localhost:${process.env['SERVICE1_PORT'] ?? '8001'}/`;
-  return [{ name: 'service1 → service2 (Compose)', url, rssMiB: () => containerMemory('service1') }];
-}
-
-/** Memory the running stack's container of `service` uses (its cgroup's count), in MiB. */
-async function containerMemory(service: string): Promise<number | undefined> {
-  for (const compose of [['docker', 'compose'], ['docker-compose']] as const) {
-    try {
-      const [file, ...prefix] = compose;
-      const id = (await exec(file, [...prefix, 'ps', '-q', service], { cwd: ROOT })).stdout.trim();
-      if (id === '') continue;
-      const usage = (await exec('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', id])).stdout;
-      const match = /^([0-9.]+)(KiB|MiB|GiB)/.exec(usage.trim());
-      if (match === null) return undefined;
-      return Number(match[1]) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024 } as const)[match[2] as 'KiB' | 'MiB' | 'GiB'];
-    } catch {
-      // This front end is not installed, or the stack is not running under it.
-    }
-  }
-  return undefined;
-}
+// ---------------------------------------------------------------- local processes
 
 /** How a service's image starts it: the Dockerfile's CMD and ENV NODE_OPTIONS. */
-function imageStart(service: string): { command: string[]; nodeOptions: string } {
+export function imageStart(service: string): { command: string[]; nodeOptions: string } {
   const dockerfile = readFileSync(`${ROOT}${service}/Dockerfile`, 'utf8');
   const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
   if (cmd === undefined) throw new Error(`${service}/Dockerfile has no exec-form CMD`);
@@ -151,26 +145,55 @@ function imageStart(service: string): { command: string[]; nodeOptions: string }
   return { command: JSON.parse(cmd) as string[], nodeOptions };
 }
 
-function startService(service: string, env: Record<string, string>): ChildProcess {
-  const { command, nodeOptions } = imageStart(service);
+const children: ChildProcess[] = [];
+
+/** Starts a service as its image does; `nodeOptions` replaces the Dockerfile's NODE_OPTIONS when given. */
+export function startService(service: string, env: Readonly<Record<string, string>>, nodeOptions?: string): ChildProcess {
+  const { command, nodeOptions: fromImage } = imageStart(service);
   if (command[0] !== 'node') throw new Error(`${service}/Dockerfile's CMD does not start node`);
-  return start(command.slice(1), `${ROOT}${service}`, { ...env, NODE_OPTIONS: nodeOptions });
+  return startNode(command.slice(1), `${ROOT}${service}`, { ...env, NODE_OPTIONS: nodeOptions ?? fromImage });
 }
 
-function start(args: string[], cwd: string, env: Record<string, string>): ChildProcess {
-  // Logs go nowhere: a pipe the benchmark had to drain would compete for CPU.
-  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/**
+ * The bare hop's source as a .mjs file (it has no types): run as .ts, it would
+ * carry Node's TypeScript stripper, ~35 MB of RSS that the services' compiled
+ * JavaScript does not.
+ */
+function referenceServerScript(): string {
+  const path = join(scratch(), 'reference-server.mjs');
+  copyFileSync(`${ROOT}scripts/reference-server.ts`, path);
+  return path;
+}
+
+/** The bare hop, with the services' NODE_OPTIONS. */
+export function startReference(port: number, nodeOptions: string): ChildProcess {
+  return startNode([referenceServerScript()], ROOT, { PORT: String(port), HOST, NODE_OPTIONS: nodeOptions });
+}
+
+function startNode(args: string[], cwd: string, env: Readonly<Record<string, string>>): ChildProcess {
+  // Logs go to /dev/null: a pipe the benchmark had to drain would compete for CPU.
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   children.push(child);
   return child;
 }
 
-async function rssOf(child: ChildProcess): Promise<number | undefined> {
-  if (child.pid === undefined) return undefined;
-  const { stdout } = await exec('ps', ['-o', 'rss=', '-p', String(child.pid)]);
-  return Number(stdout.trim()) / 1024;
+/** Ends every process this script started. */
+export function stopChildren(): void {
+  for (const child of children) child.kill('SIGTERM');
 }
 
-async function freePort(): Promise<number> {
+/** A process's resident memory (VmRSS), in MB of 10^6 bytes. */
+export function rssMB(pid: number): number {
+  const kB = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (kB === undefined) throw new Error(`/proc/${pid}/status has no VmRSS`);
+  return (Number(kB) * 1024) / 1e6;
+}
+
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, HOST);
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -178,14 +201,281 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+// ---------------------------------------------------------------- what is loaded
+
+/** Something to load: started before its loads, stopped after them. */
+interface Target {
+  readonly name: string;
+  /** Starts it if it is not running; resolves to its URL once it answers. */
+  readonly start: () => Promise<string>;
+  readonly stop: () => Promise<void>;
+  /** Its resident memory after load, as a table cell, where it is read. */
+  readonly rss?: () => string;
 }
 
-try {
-  await main();
-} finally {
-  for (const child of children) child.kill('SIGTERM');
+/** The three local targets; `nodeOptions` replaces the Dockerfiles' NODE_OPTIONS for all three when given. */
+async function localTargets(nodeOptions: string | undefined): Promise<Target[]> {
+  await exec('npm', ['run', 'build'], { cwd: ROOT });
+  const [referencePort, service2Port, service1Port] = [await freePort(), await freePort(), await freePort()];
+  const reference = startReference(referencePort, nodeOptions ?? imageStart('service1').nodeOptions);
+  const service2 = startService('service2', { PORT: String(service2Port), HOST }, nodeOptions);
+  const service1 = startService(
+    'service1',
+    { PORT: String(service1Port), HOST, SERVICE2_URL: `http://${HOST}:${service2Port}/` },
+    nodeOptions,
+  );
+  const local = (name: string, port: number, child: ChildProcess): Target => ({
+    name,
+    start: async () => {
+      const url = `http://${HOST}:${port}/`;
+      await waitForOk(url, 10_000);
+      return url;
+    },
+    stop: async () => {},
+    rss: () => (child.pid === undefined ? '-' : `${rssMB(child.pid).toFixed(1)} MB`),
+  });
+  return [
+    local('bare Node hop', referencePort, reference),
+    local('service2', service2Port, service2),
+    local('service1 → service2', service1Port, service1),
+  ];
 }
+
+/** The project's Compose file run as one project of our own, with SERVICE1_PORT and LOG_LEVEL set. */
+export class Stack {
+  readonly cli: ComposeCli;
+  readonly name: string;
+  readonly port: number;
+  readonly files: readonly string[];
+
+  constructor(cli: ComposeCli, name: string, port: number, files: readonly string[] = [`${ROOT}docker-compose.yaml`]) {
+    this.cli = cli;
+    this.name = name;
+    this.port = port;
+    this.files = files;
+  }
+
+  get url(): string {
+    return `http://localhost:${this.port}/`;
+  }
+
+  compose(args: readonly string[], logLevel = 'info'): Promise<Output> {
+    const files = this.files.flatMap((file) => ['-f', file]);
+    return run(this.cli.file, [...this.cli.prefix, ...files, '-p', this.name, ...args], {
+      SERVICE1_PORT: String(this.port),
+      LOG_LEVEL: logLevel,
+    });
+  }
+
+  /** Starts, or recreates with another log level, and waits for a 200 through the published port. */
+  async up(logLevel: string, flags: readonly string[] = []): Promise<string> {
+    await this.compose(['up', '-d', ...flags], logLevel);
+    await waitForOk(this.url, 60_000);
+    return this.url;
+  }
+
+  async down(): Promise<void> {
+    await this.compose(['down', '--remove-orphans', '--timeout', '5']);
+  }
+}
+
+/** The Compose front end to use: v2 when installed, else v1. */
+export async function composeCli(): Promise<ComposeCli> {
+  const clis = await installedComposeClis();
+  const cli = clis.find((candidate) => candidate.file === 'docker') ?? clis[0];
+  if (cli === undefined) throw new Error('neither docker compose (v2) nor docker-compose (v1) is installed');
+  return cli;
+}
+
+/** The host port stacks are published on: SERVICE1_PORT, else 38001. */
+export const PUBLISHED_PORT = Number(process.env['SERVICE1_PORT'] || '38001');
+
+const BARE_CONTAINER = 'perf-bench-bare-hop';
+
+/** A bare hop in a container of the base image, published like service1 and run as its image runs it. */
+async function startBareContainer(port: number): Promise<string> {
+  await removeBareContainer();
+  const nodeOptions = imageStart('service1').nodeOptions;
+  const env = ['-e', 'PORT=8001', '-e', 'HOST=0.0.0.0', '-e', `NODE_OPTIONS=${nodeOptions}`];
+  const server = ['-v', `${referenceServerScript()}:/bench/reference-server.mjs:ro`, BASE_IMAGE, 'node', '/bench/reference-server.mjs'];
+  await run('docker', ['run', '-d', '--name', BARE_CONTAINER, '--user', 'node', '-p', `${port}:8001`, ...env, ...server]);
+  const url = `http://localhost:${port}/`;
+  await waitForOk(url, 30_000);
+  return url;
+}
+
+async function removeBareContainer(): Promise<void> {
+  await run('docker', ['rm', '-f', BARE_CONTAINER]);
+}
+
+async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Promise<void> }> {
+  const stack = new Stack(await composeCli(), 'perf-bench', PUBLISHED_PORT);
+  process.stdout.write(`building with ${stack.cli.label}, project ${stack.name}, published on port ${stack.port}\n`);
+  await stack.compose(['build']);
+  const targets: Target[] = [
+    { name: 'as shipped (LOG_LEVEL=info)', start: () => stack.up('info'), stop: async () => {} },
+    { name: 'LOG_LEVEL=warn', start: () => stack.up('warn'), stop: () => stack.down() },
+    { name: 'bare Node hop (container)', start: () => startBareContainer(stack.port), stop: () => removeBareContainer() },
+  ];
+  const cleanUp = async (): Promise<void> => {
+    await removeBareContainer();
+    await stack.down();
+  };
+  return { targets, cleanUp };
+}
+
+// ---------------------------------------------------------------- figures
+
+/** The loads of one target, each with the round it ran in. */
+type Runs = Array<Load & { readonly round: number }>;
+
+export function median(values: readonly number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
+
+export function ms(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+}
+
+export function count(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Each round's median against the reference's median of the same round, then the median of those ratios. */
+function ratio(runs: Runs, reference: Runs): number {
+  const rounds = [...new Set(runs.map((r) => r.round))];
+  const perRound = rounds.map((round) => {
+    const rps = (of: Runs): number => median(of.filter((r) => r.round === round).map((r) => r.requestsPerSecond));
+    return rps(runs) / rps(reference);
+  });
+  return median(perRound);
+}
+
+/** Prints a Markdown table: a header row and rows of cells. */
+export function printTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  process.stdout.write(`\n${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
+}
+
+function summarize(
+  targets: readonly Target[],
+  measures: ReadonlyMap<string, Runs>,
+  rss: ReadonlyMap<string, string>,
+  reference: Runs,
+  local: boolean,
+): void {
+  const rows = targets.map((target) => {
+    const runs = measures.get(target.name) ?? [];
+    const rps = runs.map((r) => r.requestsPerSecond);
+    const row = [
+      target.name,
+      count(median(rps)),
+      `${count(Math.min(...rps))}-${count(Math.max(...rps))}`,
+      ms(median(runs.map((r) => r.p50))),
+      ms(median(runs.map((r) => r.p99))),
+      String(runs.reduce((sum, r) => sum + r.errors, 0)),
+    ];
+    if (local) row.push(rss.get(target.name) ?? '-');
+    row.push(`${ratio(runs, reference).toFixed(2)}×`);
+    return row;
+  });
+  const header = ['target', 'req/s', 'range', 'p50', 'p99', 'errors', ...(local ? ['RSS after load'] : []), 'vs bare hop'];
+  printTable(header, rows);
+  process.stdout.write('\nreq/s, p50, p99: medians of the loads; range: the slowest and fastest load; errors: their sum;\n');
+  process.stdout.write("vs bare hop: each round's median req/s against the bare hop's in the same round (the median of those ratios).\n");
+}
+
+/** The issue's targets for the stack through Compose, each met or not. */
+function verdict(shipped: Runs, warn: Runs, bare: Runs): void {
+  const rps = (runs: Runs): number => median(runs.map((r) => r.requestsPerSecond));
+  const p99 = (runs: Runs): number => median(runs.map((r) => r.p99));
+  const public6 = 6 * PUBLIC_IMPLEMENTATION;
+  const public3 = 3 * PUBLIC_IMPLEMENTATION;
+  const checks: Array<[string, string, boolean]> = [
+    ['LOG_LEVEL=warn ≥ 0.35× the bare hop', `${ratio(warn, bare).toFixed(2)}×`, ratio(warn, bare) >= 0.35],
+    [`LOG_LEVEL=warn ≥ 6× a public implementation (${count(public6)} req/s)`, `${count(rps(warn))} req/s`, rps(warn) >= public6],
+    ['LOG_LEVEL=warn p99 ≤ 20 ms', ms(p99(warn)), p99(warn) <= 20],
+    [`as shipped ≥ 3× a public implementation (${count(public3)} req/s)`, `${count(rps(shipped))} req/s`, rps(shipped) >= public3],
+    ['as shipped p99 ≤ 50 ms', ms(p99(shipped)), p99(shipped) <= 50],
+  ];
+  process.stdout.write(`\ntargets (a public implementation: 570-770 req/s, checked against ${PUBLIC_IMPLEMENTATION}):\n`);
+  for (const [what, figure, met] of checks) process.stdout.write(`  ${met ? 'met   ' : 'MISSED'} ${what}: ${figure}\n`);
+}
+
+// ---------------------------------------------------------------- main
+
+interface Options {
+  readonly compose: boolean;
+  readonly nodeOptions: string | undefined;
+  readonly load: LoadOptions;
+  readonly warmup: number;
+  readonly runs: number;
+  readonly rounds: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      compose: { type: 'boolean', default: false },
+      connections: { type: 'string', default: '32' },
+      warmup: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '1' },
+      threads: { type: 'string', default: '1' },
+      'node-options': { type: 'string' },
+    },
+  });
+  const load = { connections: Number(values.connections), seconds: Number(values.duration), threads: Number(values.threads) };
+  const [warmup, runs, rounds] = [Number(values.warmup), Number(values.runs), Number(values.rounds)];
+  return { compose: values.compose, nodeOptions: values['node-options'], load, warmup, runs, rounds };
+}
+
+async function main(): Promise<void> {
+  requireWrk('bench');
+  const { compose, nodeOptions, load, warmup, runs, rounds } = options();
+  const { targets, cleanUp } = compose
+    ? await composeTargets()
+    : { targets: await localTargets(nodeOptions), cleanUp: async () => stopChildren() };
+  process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
+  try {
+    const docker = compose ? `, Docker ${(await run('docker', ['version', '--format', '{{.Server.Version}}'])).stdout.trim()}` : '';
+    process.stdout.write(
+      `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB${docker}, Node ${process.version}, ` +
+        `NODE_OPTIONS=${compose ? "the images'" : (nodeOptions ?? `${imageStart('service1').nodeOptions} (the Dockerfiles')`)}; ` +
+        `wrk, ${load.threads} thread(s), ${load.connections} connections, ${warmup} s warm-up then ${runs} × ${load.seconds} s per target, ${rounds} round(s)\n`,
+    );
+    const measures = new Map<string, Runs>(targets.map((target) => [target.name, []]));
+    const rss = new Map<string, string>();
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const target of targets) {
+        const url = await target.start();
+        if (warmup > 0) await wrk(url, { ...load, seconds: warmup });
+        for (let i = 1; i <= runs; i += 1) {
+          const before = loadavg()[0]?.toFixed(2) ?? '?';
+          const result = await wrk(url, load);
+          measures.get(target.name)?.push({ ...result, round });
+          process.stdout.write(
+            `round ${round}, ${target.name}, load ${i}: ${count(result.requestsPerSecond)} req/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ` +
+              `${result.errors} errors (load average before: ${before})\n`,
+          );
+        }
+        rss.set(target.name, target.rss?.() ?? '-');
+        await target.stop();
+      }
+    }
+    const runsOf = (index: number): Runs => measures.get(targets[index]?.name ?? '') ?? [];
+    // The bare hop is the reference: first locally, last through Compose (started once the stack is down).
+    summarize(targets, measures, rss, compose ? runsOf(2) : runsOf(0), !compose);
+    if (compose) verdict(runsOf(0), runsOf(1), runsOf(2));
+  } finally {
+    await cleanUp();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

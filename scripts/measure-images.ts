@@ -1,78 +1,115 @@
 // npm run measure:images: what the images weigh and how fast the edit loop is.
 //
-// Prints, for this checkout: the size the runtime stages add to the base
-// image and what they hold; a cold build with no layer cache (Compose v1, the
-// classic builder); a one-line edit to service1's source until the stack
-// answers 200 again; how long each container takes from start to healthy; and
-// how long `down` takes. Uses its own Compose project and port 8001.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Works on a copy of the repository in a temporary directory, so that it never
+// touches the working tree, under a Compose project and image tags of its own
+// (measure-images, measure-images/service1:1.0.0, …), so that it never
+// replaces what another stack runs, published on SERVICE1_PORT (default 38001).
+// Prints: a cold build with no layer cache; what each runtime image adds to
+// the base image and holds; `up -d` until the first 200; each container from
+// start to healthy; a one-line edit to service1/src/main.ts, then
+// `up --build -d` until the new container answers 200, with service2's image
+// left as it was; `down`. Then each target, met or not.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { ComposeProject, inspectContainer, installedComposeClis, run, waitForHealthy, waitForOk } from '../e2e/docker.js';
+import { BASE_IMAGE, composeCli, PUBLISHED_PORT, ROOT, Stack } from './bench.ts';
+import { inspectContainer, run, waitForHealthy } from './docker.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BASE = 'node:24-trixie-slim';
-const URL_ON_HOST = `http://localhost:${process.env['SERVICE1_PORT'] ?? '8001'}/`;
-const EDITED = `${ROOT}service1/src/main.ts`;
+const PROJECT = 'measure-images';
+const IMAGES = { service1: `${PROJECT}/service1:1.0.0`, service2: `${PROJECT}/service2:1.0.0` } as const;
+const COLD_BUILD_TARGET_S = 120;
+const EDIT_LOOP_TARGET_S = 20;
 
-async function timed(what: () => Promise<unknown>): Promise<number> {
+// What a fresh clone has: no installed packages, no build output, no Git metadata.
+const NOT_IN_A_CLONE = /(^|\/)(node_modules|dist|\.git|\.stryker-tmp|reports)(\/|$)/;
+
+/** A copy of the checkout as a fresh clone would have it, with our own image tags in an override file. */
+function copyOfCheckout(): { dir: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), `${PROJECT}-`));
+  cpSync(ROOT, dir, { recursive: true, filter: (source) => !NOT_IN_A_CLONE.test(relative(ROOT, source)) });
+  const override = join(dir, 'measure-images.override.yaml');
+  writeFileSync(override, `services:\n  service1:\n    image: ${IMAGES.service1}\n  service2:\n    image: ${IMAGES.service2}\n`);
+  return { dir, files: [join(dir, 'docker-compose.yaml'), override] };
+}
+
+async function seconds(what: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await what();
   return (performance.now() - started) / 1000;
 }
 
-async function imageSize(image: string): Promise<number> {
-  return Number((await run('docker', ['image', 'inspect', '--format', '{{.Size}}', image])).stdout.trim());
+async function imageInfo(image: string): Promise<{ id: string; size: number }> {
+  const [id = '', size = ''] = (await run('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', image])).stdout.trim().split(' ');
+  return { id, size: Number(size) };
 }
 
-async function main(): Promise<void> {
-  const clis = await installedComposeClis();
-  const v1 = clis.find((cli) => cli.file === 'docker-compose');
-  const v2 = clis.find((cli) => cli.file === 'docker');
-  if (v1 === undefined || v2 === undefined) throw new Error('needs both docker-compose (v1) and docker compose (v2)');
-  const classic = new ComposeProject(v1, 'measure');
-  const modern = new ComposeProject(v2, 'measure');
-  process.chdir(ROOT);
-
-  await modern.run('down', '--remove-orphans');
-  const cold = await timed(() => classic.run('build', '--no-cache'));
-  console.log(`cold build, no layer cache (docker-compose build --no-cache): ${cold.toFixed(1)} s`);
-
-  const base = await imageSize(BASE);
-  for (const [service, image] of [['service1', 'measure_service1'], ['service2', 'devops-exercise/service2:1.0.0']] as const) {
-    const added = (await imageSize(image)) - base;
-    const files = (await run('docker', ['run', '--rm', '--entrypoint', 'find', image, '/app', '-type', 'f'])).stdout.trim().split('\n');
-    console.log(`${service}: runtime image adds ${(added / 1024).toFixed(1)} kB to ${BASE}: ${files.sort().join(' ')}`);
+async function printImages(): Promise<void> {
+  const base = (await imageInfo(BASE_IMAGE)).size;
+  for (const [service, image] of Object.entries(IMAGES)) {
+    const added = (await imageInfo(image)).size - base;
+    const found = await run('docker', ['run', '--rm', '--entrypoint', 'find', image, '/app', '-type', 'f']);
+    const files = found.stdout.trim().split('\n').toSorted();
+    console.log(`${service}: runtime image adds ${(added / 1000).toFixed(1)} kB to ${BASE_IMAGE}: ${files.join(' ')}`);
   }
+}
 
-  const up = await timed(async () => {
-    await modern.run('up', '-d');
-    await waitForOk(URL_ON_HOST, 60_000);
-  });
-  console.log(`docker compose up -d until the first 200: ${up.toFixed(1)} s`);
+/** From the container's start to its first passing healthcheck. */
+async function startToHealthy(stack: Stack, service: string): Promise<number> {
+  const id = (await stack.compose(['ps', '-q', service])).stdout.trim();
+  await waitForHealthy(id, 60_000);
+  const info = await inspectContainer(id);
+  const healthy = (info.State.Health?.Log ?? []).find((check) => check.ExitCode === 0);
+  return healthy === undefined ? Number.NaN : (Date.parse(healthy.End) - Date.parse(info.State.StartedAt)) / 1000;
+}
+
+async function measure(stack: Stack, dir: string): Promise<{ cold: number; edit: number }> {
+  await stack.down();
+  const cold = await seconds(() => stack.compose(['build', '--no-cache']));
+  console.log(`cold build, no layer cache (${stack.cli.label} build --no-cache): ${cold.toFixed(1)} s`);
+  await printImages();
+
+  const up = await seconds(() => stack.up('info'));
+  console.log(`up -d until the first 200: ${up.toFixed(1)} s`);
   for (const service of ['service2', 'service1']) {
-    const id = await modern.containerId(service);
-    await waitForHealthy(id, 30_000);
-    const info = await inspectContainer(id);
-    const healthy = (info.State.Health?.Log ?? []).find((check) => check.ExitCode === 0);
-    const seconds = healthy === undefined ? NaN : (Date.parse(healthy.End) - Date.parse(info.State.StartedAt)) / 1000;
-    console.log(`${service}: healthy ${seconds.toFixed(1)} s after its container started`);
+    console.log(`${service}: healthy ${(await startToHealthy(stack, service)).toFixed(1)} s after its container started`);
   }
 
-  const original = readFileSync(EDITED, 'utf8');
-  try {
-    writeFileSync(EDITED, `${original}// edited by measure-images at ${new Date().toISOString()}\n`);
-    const edit = await timed(async () => {
-      await modern.run('up', '--build', '-d');
-      await waitForOk(URL_ON_HOST, 60_000);
-    });
-    console.log(`one-line edit to service1/src/main.ts, docker compose up --build -d until the first 200: ${edit.toFixed(1)} s`);
-  } finally {
-    writeFileSync(EDITED, original);
-  }
+  const edited = join(dir, 'service1/src/main.ts');
+  writeFileSync(edited, `${readFileSync(edited, 'utf8')}// edited by measure-images at ${new Date().toISOString()}\n`);
+  const service2Before = (await imageInfo(IMAGES.service2)).id;
+  const oldService1 = (await stack.compose(['ps', '-q', 'service1'])).stdout.trim();
+  const edit = await seconds(() => stack.up('info', ['--build']));
+  const newService1 = (await stack.compose(['ps', '-q', 'service1'])).stdout.trim();
+  const service2Kept = (await imageInfo(IMAGES.service2)).id === service2Before;
+  console.log(
+    `one-line edit to service1/src/main.ts, up --build -d until the new container answers 200: ${edit.toFixed(1)} s ` +
+      `(service1 container ${newService1 === oldService1 ? 'NOT replaced' : 'replaced'}, service2 image ${service2Kept ? 'unchanged' : 'REBUILT'})`,
+  );
 
-  const down = await timed(() => modern.run('down', '--remove-orphans'));
-  console.log(`docker compose down: ${down.toFixed(1)} s`);
+  const down = await seconds(() => stack.down());
+  console.log(`down: ${down.toFixed(1)} s`);
+  return { cold, edit };
 }
 
-await main();
+async function main(): Promise<boolean> {
+  const { dir, files } = copyOfCheckout();
+  const stack = new Stack(await composeCli(), PROJECT, PUBLISHED_PORT, files);
+  console.log(`a copy of the checkout in ${dir}; project ${PROJECT}, published on port ${stack.port}`);
+  try {
+    const { cold, edit } = await measure(stack, dir);
+    const checks: Array<[string, number, number]> = [
+      ['cold build', cold, COLD_BUILD_TARGET_S],
+      ['one-line edit to service1 until it serves', edit, EDIT_LOOP_TARGET_S],
+    ];
+    console.log('\ntargets:');
+    for (const [what, took, target] of checks)
+      console.log(`  ${took <= target ? 'met   ' : 'MISSED'} ${what} ≤ ${target} s: ${took.toFixed(1)} s`);
+    return checks.every(([, took, target]) => took <= target);
+  } finally {
+    await stack.down();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!(await main())) process.exitCode = 1;
