@@ -34,11 +34,32 @@ export interface LogStreams {
  */
 export function createLogger(service: string, least: LogLevel, streams: LogStreams): Logger {
   const threshold = LOG_LEVELS.indexOf(least);
+  const out = batched(streams.out);
   return {
     log(level, event, fields) {
       if (LOG_LEVELS.indexOf(level) < threshold) return;
-      const line = JSON.stringify({ time: new Date().toISOString(), level, service, event, ...fields });
-      (level === 'debug' || level === 'info' ? streams.out : streams.err).write(`${line}\n`);
+      const line = `${JSON.stringify({ time: new Date().toISOString(), level, service, event, ...fields })}\n`;
+      // Failures are written at once: they must not wait on a turn that may never come.
+      if (level === 'debug' || level === 'info') out(line);
+      else streams.err.write(line);
     },
+  };
+}
+
+/**
+ * Gathers the lines of one turn of the event loop and writes them in one
+ * write() at its end: one system call, and one read by Docker, for many lines.
+ * Worth 1.4x the requests per second through Compose at LOG_LEVEL=info
+ * (npm run bench -- --compose, 8 interleaved rounds: 1.33x to 1.92x).
+ */
+function batched(stream: NodeJS.WritableStream): (line: string) => void {
+  let pending = '';
+  const flush = (): void => {
+    stream.write(pending);
+    pending = '';
+  };
+  return (line) => {
+    if (pending === '') setImmediate(flush);
+    pending += line;
   };
 }

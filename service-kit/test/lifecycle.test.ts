@@ -4,8 +4,8 @@ import { Agent, request } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { LIMITS } from '../src/config.ts';
 import type { ServerConfig } from '../src/config.ts';
 import { ConfigError } from '../src/env.ts';
@@ -14,7 +14,7 @@ import type { Service } from '../src/lifecycle.ts';
 import { Registry } from '../src/metrics.ts';
 import { createHttpServer } from '../src/router.ts';
 import type { Reply } from '../src/router.ts';
-import { ask, captureLogs, freePort, listen, runToExit, startService, stop } from '../testing/index.ts';
+import { ask, captureLogs, collect, freePort, listen, parseLines, runToExit, startService, stop } from '../testing/index.ts';
 
 const MAIN = new URL('fixtures/main.ts', import.meta.url);
 
@@ -90,23 +90,13 @@ describe('shutDown', { timeout: 10_000 }, () => {
   });
 });
 
-/** A stand-in for `process`: its output kept as parsed lines, its signals emitted by the test. */
+/** A stand-in for `process`: its output kept as written, its signals emitted by the test. */
 class FakeProcess extends EventEmitter {
   readonly out: string[] = [];
   readonly err: string[] = [];
-  readonly stdout = sink(this.out);
-  readonly stderr = sink(this.err);
+  readonly stdout = collect(this.out);
+  readonly stderr = collect(this.err);
   exitCode: number | undefined;
-}
-
-function sink(into: string[]): Writable {
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: string, _encoding, done) {
-      into.push(chunk);
-      done();
-    },
-  });
 }
 
 const ROUTES = { '/': { handle: async (): Promise<Reply> => ({ status: 200, body: 'hello\n' }) } };
@@ -148,8 +138,10 @@ describe('runService', { timeout: 10_000 }, () => {
     const server = runService(service(), host);
     assert.ok(server);
     await once(server, 'listening');
+    // Info lines are written at the end of the turn that logged them.
+    await setImmediate();
     const { port } = server.address() as AddressInfo;
-    const line = JSON.parse(host.out[0] ?? '{}') as Record<string, unknown>;
+    const line = parseLines(host.out)[0] ?? {};
     assert.deepEqual(
       { ...line, time: undefined },
       { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}`, least: 'info' },
@@ -164,8 +156,10 @@ describe('runService', { timeout: 10_000 }, () => {
     const server = runService(plain, host);
     assert.ok(server);
     await once(server, 'listening');
+    // Info lines are written at the end of the turn that logged them.
+    await setImmediate();
     const { port } = server.address() as AddressInfo;
-    const line = JSON.parse(host.out[0] ?? '{}') as Record<string, unknown>;
+    const line = parseLines(host.out)[0] ?? {};
     assert.deepEqual(
       { ...line, time: undefined },
       { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}` },
@@ -182,7 +176,8 @@ describe('runService', { timeout: 10_000 }, () => {
       const closed = once(server, 'close');
       host.emit(signal, signal);
       await closed;
-      const line = JSON.parse(host.out[1] ?? '{}') as Record<string, unknown>;
+      await setImmediate();
+      const line = parseLines(host.out)[1] ?? {};
       assert.deepEqual({ ...line, time: undefined }, { time: undefined, level: 'info', service: 'inproc', event: 'stopping', signal });
       assert.equal(host.listenerCount(signal), 0, 'a second signal is left to Node, which ends the process');
       assert.equal(host.exitCode, undefined);

@@ -97,22 +97,65 @@ export async function exchange(host: string, port: number, bytes: string): Promi
   return received;
 }
 
+/** A stream that keeps each write as it comes, in `into`. */
+export function collect(into: string[]): Writable {
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string, _encoding, done) {
+      into.push(chunk);
+      done();
+    },
+  });
+}
+
+/** The JSON lines of what was written, parsed. */
+export function parseLines(writes: readonly string[]): LogLine[] {
+  return writes
+    .join('')
+    .split('\n')
+    .filter((text) => text !== '')
+    .map((text) => JSON.parse(text) as LogLine);
+}
+
 /** A parsed JSON log line. */
 export type LogLine = Readonly<Record<string, unknown>>;
 
-/** A real logger whose lines, on either stream, are kept parsed for the test to read. */
-export function captureLogs(service = 'test', least: LogLevel = 'debug'): { readonly logger: Logger; readonly lines: LogLine[] } {
+/** A real logger whose lines, on either stream, are kept parsed as they are written. */
+export interface CapturedLogs {
+  readonly logger: Logger;
+  readonly lines: LogLine[];
+  /** The lines of one request. */
+  of(requestId: string): LogLine[];
+  /** Settles with the first line, written or to come, that `matches`: info lines are written once per turn of the event loop. */
+  next(matches: (line: LogLine) => boolean): Promise<LogLine>;
+}
+
+/** A logger that keeps its lines for the test to read. */
+export function captureLogs(service = 'test', least: LogLevel = 'debug'): CapturedLogs {
   const lines: LogLine[] = [];
-  // Each log line is one write, parsed as it is written.
+  const written = new EventEmitter();
+  // One write holds one line or more.
   const stream = (): Writable =>
     new Writable({
       decodeStrings: false,
       write(chunk: string, _encoding, done) {
-        lines.push(JSON.parse(chunk) as LogLine);
+        for (const text of chunk.split('\n')) if (text !== '') lines.push(JSON.parse(text) as LogLine);
+        written.emit('written');
         done();
       },
     });
-  return { logger: createLogger(service, least, { out: stream(), err: stream() }), lines };
+  return {
+    logger: createLogger(service, least, { out: stream(), err: stream() }),
+    lines,
+    of: (requestId) => lines.filter((line) => line['requestId'] === requestId),
+    async next(matches) {
+      for (;;) {
+        const line = lines.find(matches);
+        if (line !== undefined) return line;
+        await once(written, 'written');
+      }
+    },
+  };
 }
 
 /** A service started as its image starts it: `node <main>`, configured by environment. */

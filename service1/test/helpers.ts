@@ -1,10 +1,9 @@
 // Helpers of service1's tests that the kit's testing helpers do not have.
-import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import { LIMITS } from '@two-services/service-kit';
-import type { Logger, LogLevel } from '@two-services/service-kit';
+import type { LogLevel } from '@two-services/service-kit';
 import { ask, captureLogs, close, listen } from '@two-services/service-kit/testing';
-import type { Answer, Ask, LogLine } from '@two-services/service-kit/testing';
+import type { Answer, Ask, CapturedLogs } from '@two-services/service-kit/testing';
 import type { LookupAll, RotationSources } from '../src/addresses.ts';
 import type { Config } from '../src/config.ts';
 import { createServer } from '../src/server.ts';
@@ -25,39 +24,6 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A real logger (the kit's captureLogs) whose lines a test can also wait for. */
-export interface WatchedLogs {
-  readonly logger: Logger;
-  readonly lines: LogLine[];
-  /** The lines of one request. */
-  of(requestId: string): LogLine[];
-  /** Settles with the first line, already written or to come, that `matches`. */
-  next(matches: (line: LogLine) => boolean): Promise<LogLine>;
-}
-
-export function watchLogs(least: LogLevel = 'debug'): WatchedLogs {
-  const captured = captureLogs('service1', least);
-  const written = new EventEmitter();
-  const logger: Logger = {
-    log(level, event, fields) {
-      captured.logger.log(level, event, fields);
-      written.emit('line');
-    },
-  };
-  return {
-    logger,
-    lines: captured.lines,
-    of: (requestId) => captured.lines.filter((line) => line['requestId'] === requestId),
-    async next(matches) {
-      for (;;) {
-        const line = captured.lines.find(matches);
-        if (line !== undefined) return line;
-        await once(written, 'line');
-      }
-    },
-  };
 }
 
 /** A resolver that answers what the test says, and counts how often it is asked. */
@@ -124,7 +90,7 @@ export interface Service1 {
   readonly server: Server;
   readonly host: string;
   readonly port: number;
-  readonly logs: WatchedLogs;
+  readonly logs: CapturedLogs;
   /** Asks service1 (by default GET / over a new connection from 127.0.0.1). */
   ask(options?: Omit<Ask, 'host' | 'port'>): Promise<Answer>;
   /** The line service1 writes for the connection an answer came on, the client at `from`. */
@@ -145,7 +111,7 @@ export async function startService1(
   service2Url: URL,
   { upstreamTimeoutMs = 2_000, host = '127.0.0.1', sources = {}, logLevel = 'debug' }: Service1Options = {},
 ): Promise<Service1> {
-  const logs = watchLogs(logLevel);
+  const logs = captureLogs('service1', logLevel);
   const server = createServer(configFor(service2Url, upstreamTimeoutMs), logs.logger, sources);
   const port = await listen(server, host);
   return {
