@@ -15,6 +15,7 @@ import { Registry } from '../src/metrics.ts';
 import { createHttpServer } from '../src/router.ts';
 import type { Reply } from '../src/router.ts';
 import { ask, captureLogs, collect, freePort, listen, parseLines, runToExit, startService, stop } from '../testing/index.ts';
+import type { LogLine } from '../testing/index.ts';
 
 const MAIN = new URL('fixtures/main.ts', import.meta.url);
 
@@ -121,6 +122,18 @@ function brokenConfig(): ServerConfig {
   throw new TypeError('a bug');
 }
 
+/** Runs `run` in this process until it listens; its port and first log line. */
+async function listening(run: Service<ServerConfig>): Promise<{ server: Server; port: number; line: LogLine }> {
+  const host = new FakeProcess();
+  const server = runService(run, host);
+  assert.ok(server);
+  await once(server, 'listening');
+  // Info lines are written at the end of the turn that logged them.
+  await setImmediate();
+  const { port } = server.address() as AddressInfo;
+  return { server, port, line: parseLines(host.out)[0] ?? {} };
+}
+
 describe('runService', { timeout: 10_000 }, () => {
   it('refuses a bad setting with one line that names it and exit code 1, and starts nothing', () => {
     const host = new FakeProcess();
@@ -134,14 +147,7 @@ describe('runService', { timeout: 10_000 }, () => {
   });
 
   it('listens where the configuration says and logs the address with what the service adds', async () => {
-    const host = new FakeProcess();
-    const server = runService(service(), host);
-    assert.ok(server);
-    await once(server, 'listening');
-    // Info lines are written at the end of the turn that logged them.
-    await setImmediate();
-    const { port } = server.address() as AddressInfo;
-    const line = parseLines(host.out)[0] ?? {};
+    const { server, port, line } = await listening(service());
     assert.deepEqual(
       { ...line, time: undefined },
       { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}`, least: 'info' },
@@ -151,15 +157,8 @@ describe('runService', { timeout: 10_000 }, () => {
   });
 
   it('logs the address alone for a service that adds nothing to it', async () => {
-    const host = new FakeProcess();
     const { describe: _added, ...plain } = service();
-    const server = runService(plain, host);
-    assert.ok(server);
-    await once(server, 'listening');
-    // Info lines are written at the end of the turn that logged them.
-    await setImmediate();
-    const { port } = server.address() as AddressInfo;
-    const line = parseLines(host.out)[0] ?? {};
+    const { server, port, line } = await listening(plain);
     assert.deepEqual(
       { ...line, time: undefined },
       { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}` },

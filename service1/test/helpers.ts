@@ -1,5 +1,6 @@
 // Helpers of service1's tests that the kit's testing helpers do not have.
 import type { Server } from 'node:http';
+import { after, afterEach, before } from 'node:test';
 import { LIMITS } from '@two-services/service-kit';
 import type { LogLevel } from '@two-services/service-kit';
 import { ask, captureLogs, close, listen } from '@two-services/service-kit/testing';
@@ -7,6 +8,7 @@ import type { Answer, Ask, CapturedLogs } from '@two-services/service-kit/testin
 import type { LookupAll, RotationSources } from '../src/addresses.ts';
 import type { Config } from '../src/config.ts';
 import { createServer } from '../src/server.ts';
+import { FakeService2, likeService2 } from './fake-service2.ts';
 
 /** service1's configuration with service2 at `service2Url`. */
 export function configFor(service2Url: URL, upstreamTimeoutMs = 2_000): Config {
@@ -104,6 +106,34 @@ export interface Service1Options {
   readonly host?: string;
   readonly sources?: RotationSources;
   readonly logLevel?: LogLevel;
+}
+
+/**
+ * service1 in front of a fake service2, for the tests of one describe block:
+ * started before them, stopped after them, the fake's behaviour reset to
+ * service2's own after each.
+ */
+export function inFrontOfFakeService2(): { readonly service2: FakeService2; readonly service1: Service1 } {
+  const service2 = new FakeService2();
+  let service1: Service1 | undefined;
+  before(async () => {
+    await service2.start();
+    service1 = await startService1(service2.url);
+  });
+  afterEach(() => {
+    service2.behaviour = likeService2;
+  });
+  after(async () => {
+    await service1?.stop();
+    await service2.stop();
+  });
+  return {
+    service2,
+    get service1(): Service1 {
+      if (service1 === undefined) throw new Error('service1 starts before the first test');
+      return service1;
+    },
+  };
 }
 
 /** Builds service1 with createServer, as main does, and listens on a free port. */

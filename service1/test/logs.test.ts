@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { freePort } from '@two-services/service-kit/testing';
 import type { LogLine } from '@two-services/service-kit/testing';
-import { FakeService2, holding, likeService2 } from './fake-service2.ts';
-import { startService1, within } from './helpers.ts';
-import type { Service1 } from './helpers.ts';
+import { FakeService2, holding } from './fake-service2.ts';
+import { inFrontOfFakeService2, startService1, within } from './helpers.ts';
 
 /** A line without the fields whose values vary from run to run, after checking they are there. */
 function steady(line: LogLine | undefined): LogLine {
@@ -26,23 +25,11 @@ function steady(line: LogLine | undefined): LogLine {
 }
 
 describe("service1's log lines", { timeout: 5_000 }, () => {
-  const service2 = new FakeService2();
-  let service1: Service1;
-  before(async () => {
-    await service2.start();
-    service1 = await startService1(service2.url);
-  });
-  afterEach(() => {
-    service2.behaviour = likeService2;
-  });
-  after(async () => {
-    await service1.stop();
-    await service2.stop();
-  });
+  const stack = inFrontOfFakeService2();
 
   it("logs each request in one line, with service2's status and how long service2 took", async () => {
-    const answer = await service1.ask({ headers: { 'x-request-id': 'log-ok' } });
-    const lines = service1.logs.of('log-ok');
+    const answer = await stack.service1.ask({ headers: { 'x-request-id': 'log-ok' } });
+    const lines = stack.service1.logs.of('log-ok');
     assert.equal(lines.length, 1);
     assert.deepEqual(steady(lines[0]), {
       level: 'info',
@@ -58,12 +45,12 @@ describe("service1's log lines", { timeout: 5_000 }, () => {
   });
 
   it('logs a 502 at level error, with what went wrong with service2', async () => {
-    service2.behaviour = (_req, res) => {
+    stack.service2.behaviour = (_req, res) => {
       res.writeHead(500);
       res.end();
     };
-    const answer = await service1.ask({ headers: { 'x-request-id': 'log-500' } });
-    assert.deepEqual(steady(service1.logs.of('log-500')[0]), {
+    const answer = await stack.service1.ask({ headers: { 'x-request-id': 'log-500' } });
+    assert.deepEqual(steady(stack.service1.logs.of('log-500')[0]), {
       level: 'error',
       service: 'service1',
       event: 'request',
@@ -78,18 +65,18 @@ describe("service1's log lines", { timeout: 5_000 }, () => {
   });
 
   it('logs health checks at level debug only', async () => {
-    await service1.ask({ path: '/healthz', headers: { 'x-request-id': 'health' } });
+    await stack.service1.ask({ path: '/healthz', headers: { 'x-request-id': 'health' } });
     assert.deepEqual(
-      service1.logs.of('health').map((line) => [line['level'], line['path'], line['status']]),
+      stack.service1.logs.of('health').map((line) => [line['level'], line['path'], line['status']]),
       [['debug', '/healthz', 200]],
     );
   });
 
   it('marks the request aborted when the caller closed its connection before the answer', async () => {
     const hold = holding();
-    service2.behaviour = hold.behaviour;
-    const connected = once(service1.server, 'connection') as Promise<[Socket]>;
-    const req = request({ host: '127.0.0.1', port: service1.port, headers: { 'x-request-id': 'gone' }, agent: false });
+    stack.service2.behaviour = hold.behaviour;
+    const connected = once(stack.service1.server, 'connection') as Promise<[Socket]>;
+    const req = request({ host: '127.0.0.1', port: stack.service1.port, headers: { 'x-request-id': 'gone' }, agent: false });
     // The caller destroys its own request: the error that follows is expected.
     req.on('error', () => {});
     req.end();
@@ -100,7 +87,7 @@ describe("service1's log lines", { timeout: 5_000 }, () => {
     await closed;
     hold.release();
     const line = await within(
-      service1.logs.next((candidate) => candidate['requestId'] === 'gone'),
+      stack.service1.logs.next((candidate) => candidate['requestId'] === 'gone'),
       2_000,
       'the log line of the aborted request',
     );
@@ -110,8 +97,8 @@ describe("service1's log lines", { timeout: 5_000 }, () => {
   });
 
   it('does not mark a request answered in full as aborted, nor as retried', async () => {
-    await service1.ask({ headers: { 'x-request-id': 'whole' } });
-    const [line] = service1.logs.of('whole');
+    await stack.service1.ask({ headers: { 'x-request-id': 'whole' } });
+    const [line] = stack.service1.logs.of('whole');
     assert.equal(line !== undefined && 'aborted' in line, false);
     assert.equal(line !== undefined && 'upstreamRetried' in line, false);
   });

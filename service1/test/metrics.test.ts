@@ -1,36 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { freePort } from '@two-services/service-kit/testing';
 import { answers, drops, FakeService2, holding, likeService2, stopsMidAnswer, streamsTooMuch } from './fake-service2.ts';
 import type { Behaviour } from './fake-service2.ts';
-import { metricsOf, sample, startService1 } from './helpers.ts';
-import type { Service1 } from './helpers.ts';
+import { inFrontOfFakeService2, metricsOf, sample, startService1 } from './helpers.ts';
 
 const OK = 'http_requests_total{route="/",status="200"}';
 const CALLS_OK = 'service2_calls_total{outcome="ok"}';
 const RETRIES = 'service2_retries_total';
 
 describe("service1's metrics", { timeout: 5_000 }, () => {
-  const service2 = new FakeService2();
-  let service1: Service1;
-  before(async () => {
-    await service2.start();
-    service1 = await startService1(service2.url);
-  });
-  after(async () => {
-    await service1.stop();
-    await service2.stop();
-  });
+  const stack = inFrontOfFakeService2();
 
   it('serves /metrics in the Prometheus text format', async () => {
-    const answer = await service1.ask({ path: '/metrics' });
+    const answer = await stack.service1.ask({ path: '/metrics' });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     assert.match(answer.body, /^# TYPE service2_call_duration_seconds histogram$/m);
   });
 
   it('says what each of its metrics of the calls to service2 counts', async () => {
-    const helps = (await metricsOf(service1.port)).match(/^# HELP service2_.*$/gm);
+    const helps = (await metricsOf(stack.service1.port)).match(/^# HELP service2_.*$/gm);
     assert.deepEqual(helps, [
       '# HELP service2_calls_total Calls to service2, by outcome: ok, or why not.',
       '# HELP service2_call_duration_seconds Time from the call to its result, retry included.',
@@ -39,9 +29,9 @@ describe("service1's metrics", { timeout: 5_000 }, () => {
   });
 
   it('counts each GET / once, by route and status, and each call to service2 by outcome', async () => {
-    const earlier = await metricsOf(service1.port);
-    for (let i = 0; i < 3; i += 1) assert.equal((await service1.ask()).status, 200);
-    const later = await metricsOf(service1.port);
+    const earlier = await metricsOf(stack.service1.port);
+    for (let i = 0; i < 3; i += 1) assert.equal((await stack.service1.ask()).status, 200);
+    const later = await metricsOf(stack.service1.port);
     assert.equal(sample(later, OK) - sample(earlier, OK), 3);
     assert.equal(sample(later, CALLS_OK) - sample(earlier, CALLS_OK), 3);
     const durations = 'service2_call_duration_seconds_count';
@@ -57,16 +47,16 @@ describe("service1's metrics", { timeout: 5_000 }, () => {
       ['reset', drops],
       ['reset', stopsMidAnswer],
     ];
-    const earlier = await metricsOf(service1.port);
+    const earlier = await metricsOf(stack.service1.port);
     try {
       for (const [, fault] of faults) {
-        service2.behaviour = fault;
-        assert.equal((await service1.ask()).status, 502);
+        stack.service2.behaviour = fault;
+        assert.equal((await stack.service1.ask()).status, 502);
       }
     } finally {
-      service2.behaviour = likeService2;
+      stack.service2.behaviour = likeService2;
     }
-    const later = await metricsOf(service1.port);
+    const later = await metricsOf(stack.service1.port);
     const moved = (outcome: string): number =>
       sample(later, `service2_calls_total{outcome="${outcome}"}`) - sample(earlier, `service2_calls_total{outcome="${outcome}"}`);
     assert.deepEqual(
@@ -87,9 +77,9 @@ describe("service1's metrics", { timeout: 5_000 }, () => {
 
   it('counts a path it does not know under route="unknown"', async () => {
     const series = 'http_requests_total{route="unknown",status="404"}';
-    const earlier = await metricsOf(service1.port);
-    assert.equal((await service1.ask({ path: '/no/such/path' })).status, 404);
-    assert.equal(sample(await metricsOf(service1.port), series) - sample(earlier, series), 1);
+    const earlier = await metricsOf(stack.service1.port);
+    assert.equal((await stack.service1.ask({ path: '/no/such/path' })).status, 404);
+    assert.equal(sample(await metricsOf(stack.service1.port), series) - sample(earlier, series), 1);
   });
 });
 

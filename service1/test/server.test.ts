@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { LIMITS } from '@two-services/service-kit';
 import { freePort, unavailable } from '@two-services/service-kit/testing';
@@ -23,7 +23,7 @@ import {
   unaccepting,
 } from './fake-service2.ts';
 import type { Behaviour } from './fake-service2.ts';
-import { metricsOf, resolver, runningTimers, sample, startService1, within } from './helpers.ts';
+import { inFrontOfFakeService2, metricsOf, resolver, runningTimers, sample, startService1, within } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
 const noIPv6 = await unavailable('::1');
@@ -59,53 +59,41 @@ async function withPair(test: (service1: Service1, service2: FakeService2) => Pr
 }
 
 describe('service1 in front of a service2 that answers', { timeout: 10_000 }, () => {
-  const service2 = new FakeService2();
-  let service1: Service1;
-  before(async () => {
-    await service2.start();
-    service1 = await startService1(service2.url);
-  });
-  afterEach(() => {
-    service2.behaviour = likeService2;
-  });
-  after(async () => {
-    await service1.stop();
-    await service2.stop();
-  });
+  const stack = inFrontOfFakeService2();
 
   it("answers GET / with its own line followed by service2's, with their Content-Length", async () => {
-    const answer = await service1.ask();
+    const answer = await stack.service1.ask();
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(answer.body, service1.ownLine(answer) + SERVICE2_LINE);
+    assert.equal(answer.body, stack.service1.ownLine(answer) + SERVICE2_LINE);
     assert.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.body)));
   });
 
   it('answers HEAD / with the headers GET has and no body, and calls service2 with GET', async () => {
-    const earlier = service2.requests.length;
-    const answer = await service1.ask({ method: 'HEAD' });
+    const earlier = stack.service2.requests.length;
+    const answer = await stack.service1.ask({ method: 'HEAD' });
     assert.equal(answer.status, 200);
     assert.equal(answer.body, '');
     assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(answer.headers['content-length'], String(Buffer.byteLength(service1.ownLine(answer) + SERVICE2_LINE)));
-    assert.equal(service2.requests[earlier]?.method, 'GET');
+    assert.equal(answer.headers['content-length'], String(Buffer.byteLength(stack.service1.ownLine(answer) + SERVICE2_LINE)));
+    assert.equal(stack.service2.requests[earlier]?.method, 'GET');
   });
 
   it('calls service2 with GET / and its address as Host', async () => {
-    const earlier = service2.requests.length;
-    assert.equal((await service1.ask()).status, 200);
-    const call = service2.requests[earlier];
+    const earlier = stack.service2.requests.length;
+    assert.equal((await stack.service1.ask()).status, 200);
+    const call = stack.service2.requests[earlier];
     assert.equal(call?.method, 'GET');
     assert.equal(call?.url, '/');
-    assert.equal(call?.headers.host, `127.0.0.1:${service2.port}`);
-    assert.equal(service2.requests.length, earlier + 1);
+    assert.equal(call?.headers.host, `127.0.0.1:${stack.service2.port}`);
+    assert.equal(stack.service2.requests.length, earlier + 1);
   });
 
   it("passes the caller's X-Request-Id on to service2 and back to the caller", async () => {
-    const earlier = service2.requests.length;
-    const answer = await service1.ask({ headers: { 'x-request-id': 'trace-42' } });
+    const earlier = stack.service2.requests.length;
+    const answer = await stack.service1.ask({ headers: { 'x-request-id': 'trace-42' } });
     assert.equal(answer.headers['x-request-id'], 'trace-42');
-    assert.equal(service2.requests[earlier]?.headers['x-request-id'], 'trace-42');
+    assert.equal(stack.service2.requests[earlier]?.headers['x-request-id'], 'trace-42');
   });
 
   for (const [why, headers] of [
@@ -113,128 +101,128 @@ describe('service1 in front of a service2 that answers', { timeout: 10_000 }, ()
     ['gave one that is not sane', { 'x-request-id': 'a'.repeat(129) }],
   ] as const) {
     it(`sends service2 the request id it made when the caller ${why}, and gives it back`, async () => {
-      const earlier = service2.requests.length;
-      const answer = await service1.ask({ headers });
+      const earlier = stack.service2.requests.length;
+      const answer = await stack.service1.ask({ headers });
       assert.match(String(answer.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-      assert.equal(service2.requests[earlier]?.headers['x-request-id'], answer.headers['x-request-id']);
+      assert.equal(stack.service2.requests[earlier]?.headers['x-request-id'], answer.headers['x-request-id']);
     });
   }
 
   for (const status of [500, 404, 201]) {
     it(`answers 502 when service2 answers ${status}, and names it`, async () => {
-      service2.behaviour = (_req, res) => {
+      stack.service2.behaviour = (_req, res) => {
         res.writeHead(status);
         res.end(SERVICE2_LINE);
       };
-      const answer = await service1.ask();
+      const answer = await stack.service1.ask();
       assert.equal(answer.status, 502);
-      assert.equal(answer.body, `${service1.ownLine(answer)}service2 answered ${status}\n`);
+      assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 answered ${status}\n`);
       assert.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.body)));
     });
   }
 
   it(`answers 502 to a body over ${MAX_BODY_BYTES} bytes sent without Content-Length`, async () => {
-    service2.behaviour = streamsTooMuch;
-    const answer = await service1.ask();
+    stack.service2.behaviour = streamsTooMuch;
+    const answer = await stack.service1.ask();
     assert.equal(answer.status, 502);
-    assert.equal(answer.body, `${service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
+    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
   });
 
   it(`answers 502 at once to a Content-Length over ${MAX_BODY_BYTES}, without waiting for the body`, async () => {
-    service2.behaviour = announcesTooMuch;
+    stack.service2.behaviour = announcesTooMuch;
     const started = performance.now();
-    const answer = await service1.ask();
+    const answer = await stack.service1.ask();
     const elapsed = performance.now() - started;
     assert.equal(answer.status, 502);
-    assert.equal(answer.body, `${service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
+    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
     assert.ok(elapsed < 1_000, `answered after ${Math.round(elapsed)} ms`);
   });
 
   it(`answers 200 to a body of exactly ${MAX_BODY_BYTES} bytes`, async () => {
     const line = `${'x'.repeat(MAX_BODY_BYTES - 1)}\n`;
-    service2.behaviour = (_req, res) => {
+    stack.service2.behaviour = (_req, res) => {
       res.writeHead(200, { 'content-length': MAX_BODY_BYTES });
       res.end(line);
     };
-    const answer = await service1.ask();
+    const answer = await stack.service1.ask();
     assert.equal(answer.status, 200);
-    assert.equal(answer.body, service1.ownLine(answer) + line);
+    assert.equal(answer.body, stack.service1.ownLine(answer) + line);
   });
 
   for (const body of ['', 'no newline', 'two\nlines\n', '\nlate\n']) {
     it(`answers 502 when service2's body is not one line: ${JSON.stringify(body)}`, async () => {
-      service2.behaviour = (_req, res) => res.end(body);
-      const answer = await service1.ask();
+      stack.service2.behaviour = (_req, res) => res.end(body);
+      const answer = await stack.service1.ask();
       assert.equal(answer.status, 502);
-      assert.equal(answer.body, `${service1.ownLine(answer)}service2 did not answer with one line\n`);
+      assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 did not answer with one line\n`);
     });
   }
 
   it('answers 502 when service2 drops the connection without answering', async () => {
-    service2.behaviour = drops;
-    const answer = await service1.ask();
+    stack.service2.behaviour = drops;
+    const answer = await stack.service1.ask();
     assert.equal(answer.status, 502);
-    assert.equal(answer.body, `${service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
+    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
   });
 
   it('answers 502 when service2 stops mid-answer', async () => {
-    service2.behaviour = stopsMidAnswer;
-    const answer = await service1.ask({ headers: { 'x-request-id': 'cut' } });
+    stack.service2.behaviour = stopsMidAnswer;
+    const answer = await stack.service1.ask({ headers: { 'x-request-id': 'cut' } });
     assert.equal(answer.status, 502);
     // Node reports a body cut short as an ECONNRESET of the response.
-    assert.equal(answer.body, `${service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
-    assert.equal(service1.logs.of('cut')[0]?.['upstreamStatus'], 200);
+    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
+    assert.equal(stack.service1.logs.of('cut')[0]?.['upstreamStatus'], 200);
   });
 
   it('answers 200 again as soon as service2 recovers', async () => {
-    service2.behaviour = (_req, res) => {
+    stack.service2.behaviour = (_req, res) => {
       res.writeHead(503);
       res.end();
     };
-    assert.equal((await service1.ask()).status, 502);
-    service2.behaviour = likeService2;
-    assert.equal((await service1.ask()).status, 200);
+    assert.equal((await stack.service1.ask()).status, 502);
+    stack.service2.behaviour = likeService2;
+    assert.equal((await stack.service1.ask()).status, 200);
   });
 
   it('answers GET /healthz with 200 ok without calling service2', async () => {
-    const earlier = service2.requests.length;
-    const answer = await service1.ask({ path: '/healthz' });
+    const earlier = stack.service2.requests.length;
+    const answer = await stack.service1.ask({ path: '/healthz' });
     assert.equal(answer.status, 200);
     assert.equal(answer.body, 'ok\n');
-    assert.equal(service2.requests.length, earlier);
+    assert.equal(stack.service2.requests.length, earlier);
   });
 
   it('answers an unknown path with 404 without calling service2', async () => {
-    const earlier = service2.requests.length;
-    const answer = await service1.ask({ path: '/service2' });
+    const earlier = stack.service2.requests.length;
+    const answer = await stack.service1.ask({ path: '/service2' });
     assert.equal(answer.status, 404);
-    assert.equal(service2.requests.length, earlier);
+    assert.equal(stack.service2.requests.length, earlier);
   });
 
   it("answers nothing, and does not call service2, when the caller's connection closed before its addresses were read", async () => {
-    const earlier = service2.requests.length;
+    const earlier = stack.service2.requests.length;
     // The caller is gone by the time service1 reads the two ends of its connection.
     const hangUp = (req: IncomingMessage): void => void req.socket.destroy();
-    service1.server.prependListener('request', hangUp);
+    stack.service1.server.prependListener('request', hangUp);
     try {
-      await assert.rejects(service1.ask({ headers: { 'x-request-id': 'hung-up' } }), { code: 'ECONNRESET' });
+      await assert.rejects(stack.service1.ask({ headers: { 'x-request-id': 'hung-up' } }), { code: 'ECONNRESET' });
     } finally {
-      service1.server.off('request', hangUp);
+      stack.service1.server.off('request', hangUp);
     }
     const failure = await within(
-      service1.logs.next((line) => line['requestId'] === 'hung-up' && line['event'] === 'handler failed'),
+      stack.service1.logs.next((line) => line['requestId'] === 'hung-up' && line['event'] === 'handler failed'),
       1_000,
       'the log line of the failure',
     );
     assert.equal(failure['error'], 'Error: the connection closed before its addresses were read');
-    assert.equal(service2.requests.length, earlier);
+    assert.equal(stack.service2.requests.length, earlier);
   });
 
   it('answers POST / with 405 without calling service2', async () => {
-    const earlier = service2.requests.length;
-    const answer = await service1.ask({ method: 'POST' });
+    const earlier = stack.service2.requests.length;
+    const answer = await stack.service1.ask({ method: 'POST' });
     assert.equal(answer.status, 405);
-    assert.equal(service2.requests.length, earlier);
+    assert.equal(stack.service2.requests.length, earlier);
   });
 });
 
