@@ -17,6 +17,7 @@
 //   npm run bench -- [--compose] [--node-options=…] [--connections 32] [--threads 1] [--warmup 3] [--runs 3] [--duration 5] [--rounds 1]
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -181,9 +182,18 @@ function startNode(args: string[], cwd: string, env: Readonly<Record<string, str
   return child;
 }
 
-/** Ends every process this script started. */
-export function stopChildren(): void {
-  for (const child of children) child.kill('SIGTERM');
+/**
+ * Stops the processes started here, the last started first, each to its end:
+ * service1 before the service2 it calls, so that its last requests do not
+ * fail against a service2 already gone.
+ */
+export async function stopChildren(): Promise<void> {
+  for (const child of children.toReversed()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 /** A process's resident memory (VmRSS), in MB of 10^6 bytes. */
@@ -439,9 +449,7 @@ function options(): Options {
 async function main(): Promise<void> {
   requireWrk('bench');
   const { compose, nodeOptions, load, warmup, runs, rounds } = options();
-  const { targets, cleanUp } = compose
-    ? await composeTargets()
-    : { targets: await localTargets(nodeOptions), cleanUp: async () => stopChildren() };
+  const { targets, cleanUp } = compose ? await composeTargets() : { targets: await localTargets(nodeOptions), cleanUp: stopChildren };
   process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
   try {
     const docker = compose ? `, Docker ${(await run('docker', ['version', '--format', '{{.Server.Version}}'])).stdout.trim()}` : '';

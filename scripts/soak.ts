@@ -149,5 +149,5 @@ async function main(): Promise<boolean> {
 try {
   if (!(await main())) process.exitCode = 1;
 } finally {
-  stopChildren();
+  await stopChildren();
 }
