@@ -7,8 +7,10 @@
 //
 // --compose: builds and starts the stack under its own project name on
 // SERVICE1_PORT (default 38001, clear of a stack on 8001) and loads it as
-// shipped, then with LOG_LEVEL=warn, then a bare Node hop in a container of
-// the base image published the same way (-p); takes everything down after.
+// shipped, then with LOG_LEVEL=warn, then two references in containers of the
+// base image published the same way (-p): a bare Node relay in front of a bare
+// hop (two Node hops and nothing else), and a bare hop alone; takes
+// everything down after.
 //
 // Each target gets a warm-up, then several loads from wrk; --rounds repeats
 // the whole sequence, interleaved. wrk, not autocannon: on two cores a load
@@ -156,19 +158,19 @@ export function startService(service: string, env: Readonly<Record<string, strin
 }
 
 /**
- * The bare hop's source as a .mjs file (it has no types): run as .ts, it would
+ * A reference's source as a .mjs file (it has no types): run as .ts, it would
  * carry Node's TypeScript stripper, ~35 MB of RSS that the services' compiled
  * JavaScript does not.
  */
-function referenceServerScript(): string {
-  const path = join(scratch(), 'reference-server.mjs');
-  copyFileSync(`${ROOT}scripts/reference-server.ts`, path);
+function referenceScript(name: 'reference-server' | 'reference-relay'): string {
+  const path = join(scratch(), `${name}.mjs`);
+  copyFileSync(`${ROOT}scripts/${name}.ts`, path);
   return path;
 }
 
 /** The bare hop, with the services' NODE_OPTIONS. */
 export function startReference(port: number, nodeOptions: string): ChildProcess {
-  return startNode([referenceServerScript()], ROOT, { PORT: String(port), HOST, NODE_OPTIONS: nodeOptions });
+  return startNode([referenceScript('reference-server')], ROOT, { PORT: String(port), HOST, NODE_OPTIONS: nodeOptions });
 }
 
 function startNode(args: string[], cwd: string, env: Readonly<Record<string, string>>): ChildProcess {
@@ -300,22 +302,43 @@ export async function composeCli(): Promise<ComposeCli> {
 /** The host port stacks are published on: SERVICE1_PORT, else 38001. */
 export const PUBLISHED_PORT = Number(process.env['SERVICE1_PORT'] || '38001');
 
-const BARE_CONTAINER = 'perf-bench-bare-hop';
+const BARE = 'perf-bench-bare-hop';
+const RELAY = 'perf-bench-bare-relay';
+const RELAY_NETWORK = 'perf-bench-relay';
 
-/** A bare hop in a container of the base image, published like service1 and run as its image runs it. */
+/** Runs a reference script in a container of the base image, as the images run the services. */
+async function runReference(name: string, script: 'reference-server' | 'reference-relay', args: readonly string[]): Promise<void> {
+  const env = ['-e', 'HOST=0.0.0.0', '-e', `NODE_OPTIONS=${imageStart('service1').nodeOptions}`];
+  const source = ['-v', `${referenceScript(script)}:/bench/${script}.mjs:ro`];
+  const command = [BASE_IMAGE, 'node', `/bench/${script}.mjs`];
+  await run('docker', ['run', '-d', '--name', name, '--user', 'node', ...env, ...args, ...source, ...command]);
+}
+
+/** A bare hop in a container, published like service1. */
 async function startBareContainer(port: number): Promise<string> {
-  await removeBareContainer();
-  const nodeOptions = imageStart('service1').nodeOptions;
-  const env = ['-e', 'PORT=8001', '-e', 'HOST=0.0.0.0', '-e', `NODE_OPTIONS=${nodeOptions}`];
-  const server = ['-v', `${referenceServerScript()}:/bench/reference-server.mjs:ro`, BASE_IMAGE, 'node', '/bench/reference-server.mjs'];
-  await run('docker', ['run', '-d', '--name', BARE_CONTAINER, '--user', 'node', '-p', `${port}:8001`, ...env, ...server]);
+  await removeReferences();
+  await runReference(BARE, 'reference-server', ['-e', 'PORT=8001', '-p', `${port}:8001`]);
   const url = `http://localhost:${port}/`;
   await waitForOk(url, 30_000);
   return url;
 }
 
-async function removeBareContainer(): Promise<void> {
-  await run('docker', ['rm', '-f', BARE_CONTAINER]);
+/** A bare relay published like service1, in front of a bare hop on a network of their own, as service2 is. */
+async function startBareRelay(port: number): Promise<string> {
+  await removeReferences();
+  await run('docker', ['network', 'create', RELAY_NETWORK]);
+  await runReference(BARE, 'reference-server', ['-e', 'PORT=8002', '--network', RELAY_NETWORK]);
+  const relay = ['-e', 'PORT=8001', '-e', `UPSTREAM=http://${BARE}:8002/`, '--network', RELAY_NETWORK, '-p', `${port}:8001`];
+  await runReference(RELAY, 'reference-relay', relay);
+  const url = `http://localhost:${port}/`;
+  await waitForOk(url, 30_000);
+  return url;
+}
+
+async function removeReferences(): Promise<void> {
+  await run('docker', ['rm', '-f', BARE, RELAY]);
+  // Absent unless the relay ran.
+  await run('docker', ['network', 'rm', RELAY_NETWORK]).catch(() => undefined);
 }
 
 async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Promise<void> }> {
@@ -325,10 +348,11 @@ async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Pro
   const targets: Target[] = [
     { name: 'as shipped (LOG_LEVEL=info)', start: () => stack.up('info'), stop: async () => {} },
     { name: 'LOG_LEVEL=warn', start: () => stack.up('warn'), stop: () => stack.down() },
-    { name: 'bare Node hop (container)', start: () => startBareContainer(stack.port), stop: () => removeBareContainer() },
+    { name: 'bare Node relay → bare hop', start: () => startBareRelay(stack.port), stop: removeReferences },
+    { name: 'bare Node hop (container)', start: () => startBareContainer(stack.port), stop: removeReferences },
   ];
   const cleanUp = async (): Promise<void> => {
-    await removeBareContainer();
+    await removeReferences();
     await stack.down();
   };
   return { targets, cleanUp };
@@ -401,7 +425,7 @@ function summarize(
 }
 
 /** The issue's targets for the stack through Compose, each met or not. */
-function verdict(shipped: Runs, warn: Runs, bare: Runs): void {
+function verdict(shipped: Runs, warn: Runs, relay: Runs, bare: Runs): void {
   const rps = (runs: Runs): number => median(runs.map((r) => r.requestsPerSecond));
   const p99 = (runs: Runs): number => median(runs.map((r) => r.p99));
   const public6 = 6 * PUBLIC_IMPLEMENTATION;
@@ -415,6 +439,9 @@ function verdict(shipped: Runs, warn: Runs, bare: Runs): void {
   ];
   process.stdout.write(`\ntargets (a public implementation: 570-770 req/s, checked against ${PUBLIC_IMPLEMENTATION}):\n`);
   for (const [what, figure, met] of checks) process.stdout.write(`  ${met ? 'met   ' : 'MISSED'} ${what}: ${figure}\n`);
+  process.stdout.write(
+    `two bare Node hops (the relay) make ${ratio(relay, bare).toFixed(2)}× the bare hop; LOG_LEVEL=warn makes ${ratio(warn, relay).toFixed(2)}× the relay\n`,
+  );
 }
 
 // ---------------------------------------------------------------- main
@@ -479,8 +506,8 @@ async function main(): Promise<void> {
     }
     const runsOf = (index: number): Runs => measures.get(targets[index]?.name ?? '') ?? [];
     // The bare hop is the reference: first locally, last through Compose (started once the stack is down).
-    summarize(targets, measures, rss, compose ? runsOf(2) : runsOf(0), !compose);
-    if (compose) verdict(runsOf(0), runsOf(1), runsOf(2));
+    summarize(targets, measures, rss, compose ? runsOf(3) : runsOf(0), !compose);
+    if (compose) verdict(runsOf(0), runsOf(1), runsOf(2), runsOf(3));
   } finally {
     await cleanUp();
   }
