@@ -53,11 +53,11 @@ export class Histogram implements Metric {
     const key = labelText(labels);
     let series = this.#series.get(key);
     if (series === undefined) {
-      series = { buckets: this.#bounds.map(() => 0), sum: 0, count: 0 };
+      series = { buckets: [], sum: 0, count: 0 };
       this.#series.set(key, series);
     }
-    const bucket = this.#bounds.findIndex((bound) => value <= bound);
-    if (bucket !== -1) series.buckets[bucket] = (series.buckets[bucket] ?? 0) + 1;
+    // Cumulative, as the format writes them: a bucket counts every value up to its bound.
+    for (const [i, bound] of this.#bounds.entries()) if (value <= bound) series.buckets[i] = (series.buckets[i] ?? 0) + 1;
     series.sum += value;
     series.count += 1;
   }
@@ -66,10 +66,8 @@ export class Histogram implements Metric {
     let text = header(this.#name, this.#help, 'histogram');
     for (const [labels, { buckets, sum, count }] of this.#series) {
       const prefix = labels === '' ? '' : `${labels},`;
-      let cumulative = 0;
       this.#bounds.forEach((bound, i) => {
-        cumulative += buckets[i] ?? 0;
-        text += sample(`${this.#name}_bucket`, `${prefix}le="${bound}"`, cumulative);
+        text += sample(`${this.#name}_bucket`, `${prefix}le="${bound}"`, buckets[i] ?? 0);
       });
       text += sample(`${this.#name}_bucket`, `${prefix}le="+Inf"`, count);
       text += sample(`${this.#name}_sum`, labels, sum);
