@@ -85,7 +85,6 @@ export class Service2Client {
   readonly #addresses: AddressRotation;
   readonly #agent = new ConnectTimeoutAgent({
     keepAlive: true,
-    scheduling: 'lifo',
     maxSockets: MAX_CONNECTIONS,
     timeout: IDLE_CONNECTION_MS,
   });
@@ -94,7 +93,8 @@ export class Service2Client {
     this.#url = url;
     this.#timeoutMs = timeoutMs;
     // URL keeps the brackets of an IPv6 literal; a socket address has none.
-    this.#addresses = new AddressRotation(url.hostname.replace(/^\[(.*)\]$/, '$1'), sources);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.#addresses = new AddressRotation(host, sources);
   }
 
   /**
@@ -228,7 +228,7 @@ function readGreeting(res: IncomingMessage, abort: () => void, resolve: (attempt
 }
 
 function failure(error: NodeJS.ErrnoException): Attempt {
-  const known = error.code === undefined ? undefined : FAILURES[error.code];
+  const known = FAILURES[error.code ?? ''];
   if (known === undefined) return { outcome: 'failed', line: `service2 failed: ${error.code ?? error.message}`, upstreamStatus: undefined };
   return { outcome: known[0], line: `service2 ${known[1]} (${error.code})`, upstreamStatus: undefined };
 }

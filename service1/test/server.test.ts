@@ -374,6 +374,29 @@ describe("service1's calls to service2", { timeout: 10_000 }, () => {
       assert.equal(sample(await metricsOf(service1.port), 'service2_calls_total{outcome="failed"}'), 1);
     }));
 
+  it('ends a call whose lookup outlasts the deadline as a timeout, and sends nothing once the lookup answers', async () => {
+    const service2 = await new FakeService2().start();
+    let answerLookup: (addresses: readonly string[]) => void = () => {};
+    const lookup = new Promise<readonly string[]>((resolve) => {
+      answerLookup = resolve;
+    });
+    const client = new Service2Client(new URL(`http://service2:${service2.port}/`), SHORT_DEADLINE_MS, { lookup: () => lookup });
+    try {
+      assert.equal((await client.call('looked up too late')).outcome, 'timeout');
+      // A second call waits on the same lookup, so it goes out just after whatever the first would send.
+      const second = client.call('after the lookup');
+      answerLookup(['127.0.0.1']);
+      assert.equal((await second).outcome, 'ok');
+      assert.deepEqual(
+        service2.requests.map((req) => req.headers['x-request-id']),
+        ['after the lookup'],
+      );
+    } finally {
+      client.close();
+      await service2.stop();
+    }
+  });
+
   it('leaves no timer running once a call has its answer, however long its deadline', async () => {
     const service2 = await new FakeService2().start();
     const timersBefore = runningTimers();
