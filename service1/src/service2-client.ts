@@ -99,8 +99,8 @@ export class Service2Client {
 
   /**
    * Asks service2 for its greeting, passing the request id on. Never rejects;
-   * settles within the deadline. One promise and a settle-once callback per
-   * call, not an AbortController and a race: 15 % less CPU per request in
+   * settles within the deadline. One promise per call, settled by the first
+   * of its ends, not an AbortController and a race: 15 % less CPU per request in
    * service1 (npm run bench, 8 interleaved rounds).
    */
   call(requestId: string): Promise<CallResult> {
@@ -109,8 +109,8 @@ export class Service2Client {
       let current: ClientRequest | undefined;
       let retried = false;
       let settled = false;
+      // The first to call it decides: a promise keeps its first result.
       const settle = (attempt: Attempt): void => {
-        if (settled) return;
         settled = true;
         clearTimeout(deadline);
         resolve({

@@ -387,6 +387,9 @@ describe("service1's calls to service2", { timeout: 10_000 }, () => {
       const second = client.call('after the lookup');
       answerLookup(['127.0.0.1']);
       assert.equal((await second).outcome, 'ok');
+      // Connections are accepted in the order they were opened: a request sent
+      // for the first call would have opened one before the second's.
+      assert.equal(service2.connections.length, 1);
       assert.deepEqual(
         service2.requests.map((req) => req.headers['x-request-id']),
         ['after the lookup'],
