@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sample } from '@two-services/service-kit/testing';
 import {
   ComposeProject,
   connectionsTo,
@@ -291,12 +292,6 @@ for (const cli of clis) {
       t.diagnostic(`${cli.label}: stop took ${elapsed} ms`);
     });
   });
-}
-
-/** The value of one series in a /metrics text, 0 when it is absent. */
-function sample(metrics: string, series: string): number {
-  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
 function escape(text: string): string {

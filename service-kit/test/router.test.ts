@@ -8,14 +8,9 @@ import { LIMITS } from '../src/config.ts';
 import { Registry } from '../src/metrics.ts';
 import { createHttpServer, HEALTH_ROUTE, metricsRoute } from '../src/router.ts';
 import type { Routes } from '../src/router.ts';
-import { ask, captureLogs, close, listen } from '../testing/index.ts';
+import { ask, captureLogs, close, listen, sample } from '../testing/index.ts';
 
 /** The value of one sample in a /metrics text, 0 when absent. */
-function sampleOf(text: string, series: string): number {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
 describe('the router', { timeout: 10_000 }, () => {
   // Where '/held' reports the request it holds, with the means to answer it.
   const holding = new EventEmitter();
@@ -229,7 +224,7 @@ describe('the router', { timeout: 10_000 }, () => {
     await ask({ port, path: '/throws' });
     const later = await ask({ port, path: '/metrics' });
     assert.equal(later.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
-    const moved = (series: string): number => sampleOf(later.body, series) - sampleOf(earlier, series);
+    const moved = (series: string): number => sample(later.body, series) - sample(earlier, series);
     assert.equal(moved('http_requests_total{route="/ok",status="200"}'), 3);
     assert.equal(moved('http_requests_total{route="/ok",status="405"}'), 1);
     assert.equal(moved('http_requests_total{route="unknown",status="404"}'), 2);
@@ -268,9 +263,9 @@ describe('the router', { timeout: 10_000 }, () => {
 
   it('counts the time from request to answer, as the request line logs it in milliseconds', async () => {
     const series = 'http_request_duration_seconds_sum{route="/created"}';
-    const earlier = sampleOf((await ask({ port, path: '/metrics' })).body, series);
+    const earlier = sample((await ask({ port, path: '/metrics' })).body, series);
     await ask({ port, path: '/created', headers: { 'x-request-id': 'timed-1' } });
-    const seconds = sampleOf((await ask({ port, path: '/metrics' })).body, series) - earlier;
+    const seconds = sample((await ask({ port, path: '/metrics' })).body, series) - earlier;
     const durationMs = Number(lineOf('timed-1')['durationMs']);
     assert.ok(Math.abs(seconds * 1000 - durationMs) <= 0.01, `${seconds} s counted, ${durationMs} ms logged`);
   });

@@ -53,6 +53,12 @@ export async function unavailable(...addresses: string[]): Promise<string | fals
   return false;
 }
 
+/** The value of one series (name and labels, as written) in a Prometheus text page, 0 when it is not there yet. */
+export function sample(page: string, series: string): number {
+  const line = page.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 /** What came back for one request, and the client's own port. */
 export interface Answer {
   readonly status: number;

@@ -76,12 +76,6 @@ export function runningTimers(): number {
   return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 }
 
-/** The value of one series in a Prometheus text page, 0 when it is not there yet. */
-export function sample(page: string, series: string): number {
-  const line = page.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
 /** Reads service1's /metrics page. */
 export async function metricsOf(port: number): Promise<string> {
   return (await ask({ port, path: '/metrics' })).body;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freePort } from '@two-services/service-kit/testing';
+import { freePort, sample } from '@two-services/service-kit/testing';
 import { answers, drops, FakeService2, holding, likeService2, stopsMidAnswer, streamsTooMuch } from './fake-service2.ts';
 import type { Behaviour } from './fake-service2.ts';
-import { inFrontOfFakeService2, metricsOf, sample, startService1 } from './helpers.ts';
+import { inFrontOfFakeService2, metricsOf, startService1 } from './helpers.ts';
 
 const OK = 'http_requests_total{route="/",status="200"}';
 const CALLS_OK = 'service2_calls_total{outcome="ok"}';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ask, freePort, unavailable } from '@two-services/service-kit/testing';
+import { ask, freePort, sample, unavailable } from '@two-services/service-kit/testing';
 import { REFRESH_MS } from '../src/addresses.ts';
 import { Service2Client } from '../src/service2-client.ts';
 import { FakeService2, MULTICAST, noUnreachableNetwork, SERVICE2_LINE } from './fake-service2.ts';
-import { fakeClock, metricsOf, resolver, sample, startService1 } from './helpers.ts';
+import { fakeClock, metricsOf, resolver, startService1 } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
 // Three loopback addresses, so that a swapped remote and local end cannot pass.

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { LIMITS } from '@two-services/service-kit';
-import { freePort, unavailable } from '@two-services/service-kit/testing';
+import { freePort, sample, unavailable } from '@two-services/service-kit/testing';
 import { CONNECT_TIMEOUT_MS, IDLE_CONNECTION_MS, MAX_BODY_BYTES, Service2Client } from '../src/service2-client.ts';
 import {
   announcesTooMuch,
@@ -23,7 +23,7 @@ import {
   unaccepting,
 } from './fake-service2.ts';
 import type { Behaviour } from './fake-service2.ts';
-import { inFrontOfFakeService2, metricsOf, resolver, runningTimers, sample, startService1, within } from './helpers.ts';
+import { inFrontOfFakeService2, metricsOf, resolver, runningTimers, startService1, within } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
 const noIPv6 = await unavailable('::1');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
-import { ask, captureLogs, close, listen, unavailable } from '@two-services/service-kit/testing';
+import { ask, captureLogs, close, listen, sample, unavailable } from '@two-services/service-kit/testing';
 import { loadConfig } from '../src/config.ts';
 import { createServer } from '../src/server.ts';
 
@@ -15,7 +15,7 @@ const noIpv6 = await unavailable('::1');
 
 /** How many GET / were answered 200, by a /metrics text. */
 function okCount(metrics: string): number {
-  return Number(/^http_requests_total\{route="\/",status="200"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  return sample(metrics, 'http_requests_total{route="/",status="200"}');
 }
 
 describe('service2 over real sockets', () => {
