@@ -151,7 +151,7 @@ export function imageStart(service: string): { command: string[]; nodeOptions: s
 const children: ChildProcess[] = [];
 
 /** Starts a service as its image does; `nodeOptions` replaces the Dockerfile's NODE_OPTIONS when given. */
-export function startService(service: string, env: Readonly<Record<string, string>>, nodeOptions?: string): ChildProcess {
+function startService(service: string, env: Readonly<Record<string, string>>, nodeOptions?: string): ChildProcess {
   const { command, nodeOptions: fromImage } = imageStart(service);
   if (command[0] !== 'node') throw new Error(`${service}/Dockerfile's CMD does not start node`);
   return startNode(command.slice(1), `${ROOT}${service}`, { ...env, NODE_OPTIONS: nodeOptions ?? fromImage });
@@ -225,18 +225,32 @@ interface Target {
   readonly rss?: () => string;
 }
 
+/** A process started here, and the port of 127.0.0.1 it listens on. */
+export interface Started {
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+
+/**
+ * Builds both services, then starts on free ports of 127.0.0.1 service2 and
+ * service1 in front of it, each as its image starts it; `nodeOptions`
+ * replaces the Dockerfiles' NODE_OPTIONS when given.
+ */
+export async function startServices(nodeOptions: string | undefined): Promise<{ service2: Started; service1: Started }> {
+  await exec('npm', ['run', 'build'], { cwd: ROOT });
+  const [service2Port, service1Port] = [await freePort(), await freePort()];
+  const service2 = startService('service2', { PORT: String(service2Port), HOST }, nodeOptions);
+  const service1Env = { PORT: String(service1Port), HOST, SERVICE2_URL: `http://${HOST}:${service2Port}/` };
+  const service1 = startService('service1', service1Env, nodeOptions);
+  return { service2: { child: service2, port: service2Port }, service1: { child: service1, port: service1Port } };
+}
+
 /** The three local targets; `nodeOptions` replaces the Dockerfiles' NODE_OPTIONS for all three when given. */
 async function localTargets(nodeOptions: string | undefined): Promise<Target[]> {
-  await exec('npm', ['run', 'build'], { cwd: ROOT });
-  const [referencePort, service2Port, service1Port] = [await freePort(), await freePort(), await freePort()];
+  const { service2, service1 } = await startServices(nodeOptions);
+  const referencePort = await freePort();
   const reference = startReference(referencePort, nodeOptions ?? imageStart('service1').nodeOptions);
-  const service2 = startService('service2', { PORT: String(service2Port), HOST }, nodeOptions);
-  const service1 = startService(
-    'service1',
-    { PORT: String(service1Port), HOST, SERVICE2_URL: `http://${HOST}:${service2Port}/` },
-    nodeOptions,
-  );
-  const local = (name: string, port: number, child: ChildProcess): Target => ({
+  const local = (name: string, { port, child }: Started): Target => ({
     name,
     start: async () => {
       const url = `http://${HOST}:${port}/`;
@@ -247,9 +261,9 @@ async function localTargets(nodeOptions: string | undefined): Promise<Target[]> 
     rss: () => (child.pid === undefined ? '-' : `${rssMB(child.pid).toFixed(1)} MB`),
   });
   return [
-    local('bare Node hop', referencePort, reference),
-    local('service2', service2Port, service2),
-    local('service1 → service2', service1Port, service1),
+    local('bare Node hop', { child: reference, port: referencePort }),
+    local('service2', service2),
+    local('service1 → service2', service1),
   ];
 }
 

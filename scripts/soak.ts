@@ -8,18 +8,15 @@
 // against the targets; exits 1 when one is missed.
 //
 //   npm run soak -- [--seconds 60] [--connections 256] [--node-options=--max-semi-space-size=4]
-import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
-import { count, freePort, HOST, imageStart, ms, printTable, requireWrk, ROOT, rssMB, startService, stopChildren, wrk } from './bench.ts';
+import { parseArgs } from 'node:util';
+import { count, HOST, imageStart, ms, printTable, requireWrk, rssMB, startServices, stopChildren, wrk } from './bench.ts';
 import type { Load } from './bench.ts';
 import { waitForOk } from './docker.ts';
-
-const exec = promisify(execFile);
 
 const MAX_RSS_MB = 100;
 const MAX_GROWTH = 0.1;
@@ -115,15 +112,8 @@ function verdict(load: Load, services: readonly Samples[], seconds: number): boo
 async function main(): Promise<boolean> {
   requireWrk('soak');
   const { seconds, connections, nodeOptions } = options();
-  await exec('npm', ['run', 'build'], { cwd: ROOT });
-  const [service2Port, service1Port] = [await freePort(), await freePort()];
-  const service2 = startService('service2', { PORT: String(service2Port), HOST }, nodeOptions);
-  const service1 = startService(
-    'service1',
-    { PORT: String(service1Port), HOST, SERVICE2_URL: `http://${HOST}:${service2Port}/` },
-    nodeOptions,
-  );
-  const url = `http://${HOST}:${service1Port}/`;
+  const { service2, service1 } = await startServices(nodeOptions);
+  const url = `http://${HOST}:${service1.port}/`;
   await waitForOk(url, 10_000);
 
   const shownOptions = nodeOptions ?? `${imageStart('service1').nodeOptions} (the Dockerfiles')`;
@@ -131,7 +121,7 @@ async function main(): Promise<boolean> {
     `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, NODE_OPTIONS=${shownOptions}\n` +
       `service1 → service2 on ${HOST}, logs at LOG_LEVEL=info to /dev/null; wrk, ${connections} connections for ${seconds} s\n`,
   );
-  const services = [samplesOf('service1', service1), samplesOf('service2', service2)];
+  const services = [samplesOf('service1', service1.child), samplesOf('service2', service2.child)];
   for (const service of services) sample(service);
   const [load] = await Promise.all([
     wrk(url, { connections, seconds, timeoutSeconds: MAX_LATENCY_MS / 1000 }),
