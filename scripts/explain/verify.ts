@@ -1,16 +1,13 @@
 // What the e2e tests hold `npm run explain` to: every address and port it
 // names, checked against the live engine by other means than the tool's own
 // (docker inspect and docker port per container, /sys and /proc inside it).
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { run } from '../docker.ts';
 import { canonical } from './model.ts';
 import type { Explanation, Part } from './model.ts';
 
-const exec = promisify(execFile);
-
 async function docker(...args: string[]): Promise<string> {
-  return (await exec('docker', args)).stdout;
+  return (await run('docker', args)).stdout;
 }
 
 interface Inspected {
