@@ -4,6 +4,7 @@ import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { publishedPort } from './explain.ts';
 
 const exec = promisify(execFile);
 
@@ -49,8 +50,8 @@ export async function installedComposeClis(): Promise<ComposeCli[]> {
   return found;
 }
 
-/** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml reads it, or 8001. */
-export const SERVICE1_PORT = Number(process.env['SERVICE1_PORT'] || '8001');
+/** The host port service1 is published on, as `npm run explain` reads it. */
+export const SERVICE1_PORT = publishedPort();
 
 /** service1 as the host reaches it. */
 export const URL_ON_HOST = `http://localhost:${SERVICE1_PORT}/`;
