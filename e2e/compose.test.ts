@@ -42,8 +42,8 @@ for (const cli of clis) {
     let service2: ContainerInfo;
 
     before(async () => {
-      await project.run('down', '--remove-orphans');
-      await project.run('up', '--build', '-d');
+      await project.run(['down', '--remove-orphans']);
+      await project.run(['up', '--build', '-d']);
       await waitForOk(URL_ON_HOST, 60_000);
       ids.service1 = await project.containerId('service1');
       ids.service2 = await project.containerId('service2');
@@ -51,10 +51,10 @@ for (const cli of clis) {
       service1 = await inspectContainer(ids.service1);
       service2 = await inspectContainer(ids.service2);
     });
-    after(() => project.run('down', '--remove-orphans'));
+    after(() => project.run(['down', '--remove-orphans']));
 
     it('reads docker-compose.yaml without a warning', async () => {
-      const { stderr } = await project.run('config', '-q');
+      const { stderr } = await project.run(['config', '-q']);
       assert.equal(stderr, '');
     });
 
@@ -189,7 +189,7 @@ for (const cli of clis) {
     it('logs each request to stdout as one JSON line with a level, the same request id in both services', async () => {
       const id = `e2e-${cli.file}-${Date.now()}`;
       assert.equal((await run('curl', ['-sS', '-o', '/dev/null', '-H', `x-request-id: ${id}`, URL_ON_HOST])).stderr, '');
-      const lines = (await project.run('logs', '--no-color', 'service1', 'service2')).stdout
+      const lines = (await project.run(['logs', '--no-color', 'service1', 'service2'])).stdout
         .split('\n')
         .filter((line) => line.includes(id));
       const parsed = lines.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
@@ -203,7 +203,7 @@ for (const cli of clis) {
     });
 
     it('answers 502 at once while service2 is stopped, naming the cause, and 200 once it is back', async () => {
-      await project.run('stop', 'service2');
+      await project.run(['stop', 'service2']);
       try {
         const answer = await get(URL_ON_HOST);
         assert.equal(answer.status, 502);
@@ -216,7 +216,7 @@ for (const cli of clis) {
         assert.equal(rest, '');
         assert.ok(answer.ms < 1_000, `took ${Math.round(answer.ms)} ms`);
       } finally {
-        await project.run('start', 'service2');
+        await project.run(['start', 'service2']);
       }
       await waitForHealthy(ids.service2, 30_000);
       assert.equal((await get(URL_ON_HOST)).status, 200);
@@ -226,7 +226,7 @@ for (const cli of clis) {
       // At rest, after a call, service1 keeps one pooled connection to service2.
       assert.equal((await get(URL_ON_HOST)).status, 200);
       assert.equal(await connectionsTo(ids.service1, 8002), 1);
-      await project.run('pause', 'service2');
+      await project.run(['pause', 'service2']);
       try {
         const answer = await get(URL_ON_HOST);
         assert.equal(answer.status, 504);
@@ -238,7 +238,7 @@ for (const cli of clis) {
         // The connection to the frozen service2 is destroyed, not left to hang.
         assert.equal(await connectionsTo(ids.service1, 8002), 0);
       } finally {
-        await project.run('unpause', 'service2');
+        await project.run(['unpause', 'service2']);
       }
       assert.equal((await get(URL_ON_HOST)).status, 200);
       assert.equal(await connectionsTo(ids.service1, 8002), 1);
@@ -254,7 +254,7 @@ for (const cli of clis) {
       };
       const workers = Array.from({ length: 4 }, worker);
       await sleep(500);
-      await project.run('restart', 'service2');
+      await project.run(['restart', 'service2']);
       const restarted = performance.now();
       await waitFor(
         async () => answers.some((answer) => answer.at > restarted && answer.status === 200),
@@ -283,7 +283,7 @@ for (const cli of clis) {
 
     it('stops both services on SIGTERM with exit code 0, not by a kill', async (t) => {
       const started = Date.now();
-      await project.run('stop');
+      await project.run(['stop']);
       const elapsed = Date.now() - started;
       for (const id of [ids.service1, ids.service2]) {
         const { State } = await inspectContainer(id);

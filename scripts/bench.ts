@@ -27,11 +27,10 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { installedComposeClis, run, waitForOk } from './docker.ts';
-import type { ComposeCli, Output } from './docker.ts';
+import { ComposeProject, installedComposeClis, ROOT, run, waitForOk } from './docker.ts';
+import type { ComposeCli } from './docker.ts';
 
 const exec = promisify(execFile);
-export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const HOST = '127.0.0.1';
 export const BASE_IMAGE = 'node:26-trixie-slim';
 
@@ -267,44 +266,6 @@ async function localTargets(nodeOptions: string | undefined): Promise<Target[]> 
   ];
 }
 
-/** The project's Compose file run as one project of our own, with SERVICE1_PORT and LOG_LEVEL set. */
-export class Stack {
-  readonly cli: ComposeCli;
-  readonly name: string;
-  readonly port: number;
-  readonly files: readonly string[];
-
-  constructor(cli: ComposeCli, name: string, port: number, files: readonly string[] = [`${ROOT}docker-compose.yaml`]) {
-    this.cli = cli;
-    this.name = name;
-    this.port = port;
-    this.files = files;
-  }
-
-  get url(): string {
-    return `http://localhost:${this.port}/`;
-  }
-
-  compose(args: readonly string[], logLevel = 'info'): Promise<Output> {
-    const files = this.files.flatMap((file) => ['-f', file]);
-    return run(this.cli.file, [...this.cli.prefix, ...files, '-p', this.name, ...args], {
-      SERVICE1_PORT: String(this.port),
-      LOG_LEVEL: logLevel,
-    });
-  }
-
-  /** Starts, or recreates with another log level, and waits for a 200 through the published port. */
-  async up(logLevel: string, flags: readonly string[] = []): Promise<string> {
-    await this.compose(['up', '-d', ...flags], logLevel);
-    await waitForOk(this.url, 60_000);
-    return this.url;
-  }
-
-  async down(): Promise<void> {
-    await this.compose(['down', '--remove-orphans', '--timeout', '5']);
-  }
-}
-
 /** The Compose front end to use: v2 when installed, else v1. */
 export async function composeCli(): Promise<ComposeCli> {
   const clis = await installedComposeClis();
@@ -356,9 +317,9 @@ async function removeReferences(): Promise<void> {
 }
 
 async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Promise<void> }> {
-  const stack = new Stack(await composeCli(), 'perf-bench', PUBLISHED_PORT);
+  const stack = new ComposeProject(await composeCli(), 'perf-bench', PUBLISHED_PORT);
   process.stdout.write(`building with ${stack.cli.label}, project ${stack.name}, published on port ${stack.port}\n`);
-  await stack.compose(['build']);
+  await stack.run(['build']);
   const targets: Target[] = [
     { name: 'as shipped (LOG_LEVEL=info)', start: () => stack.up('info'), stop: async () => {} },
     { name: 'LOG_LEVEL=warn', start: () => stack.up('warn'), stop: () => stack.down() },

@@ -3,10 +3,14 @@ import { request } from 'node:http';
 import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { publishedPort } from './explain.ts';
 
 const exec = promisify(execFile);
+
+/** The repository's root, where docker-compose.yaml is. */
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** What a finished command wrote. */
 export interface Output {
@@ -56,24 +60,51 @@ export const SERVICE1_PORT = publishedPort();
 /** service1 as the host reaches it. */
 export const URL_ON_HOST = `http://localhost:${SERVICE1_PORT}/`;
 
-/** This repository's docker-compose.yaml, run as one named project. */
+/**
+ * This repository's docker-compose.yaml (or `files`), run as one named
+ * project with service1 published on `port` (SERVICE1_PORT for Compose).
+ */
 export class ComposeProject {
   readonly cli: ComposeCli;
   readonly name: string;
+  readonly port: number;
+  readonly files: readonly string[];
 
-  constructor(cli: ComposeCli, name: string) {
+  constructor(cli: ComposeCli, name: string, port = SERVICE1_PORT, files: readonly string[] = [`${ROOT}docker-compose.yaml`]) {
     this.cli = cli;
     this.name = name;
+    this.port = port;
+    this.files = files;
   }
 
-  /** Runs a Compose subcommand on this project. */
-  run(...args: string[]): Promise<Output> {
-    return run(this.cli.file, [...this.cli.prefix, '-p', this.name, ...args]);
+  /** service1 as the host reaches it. */
+  get url(): string {
+    return `http://localhost:${this.port}/`;
+  }
+
+  /** Runs a Compose subcommand on this project, with both services logging at `logLevel`. */
+  run(args: readonly string[], logLevel = 'info'): Promise<Output> {
+    const files = this.files.flatMap((file) => ['-f', file]);
+    return run(this.cli.file, [...this.cli.prefix, ...files, '-p', this.name, ...args], {
+      SERVICE1_PORT: String(this.port),
+      LOG_LEVEL: logLevel,
+    });
+  }
+
+  /** Starts, or recreates with another log level, and waits for a 200 through the published port. */
+  async up(logLevel: string, flags: readonly string[] = []): Promise<string> {
+    await this.run(['up', '-d', ...flags], logLevel);
+    await waitForOk(this.url, 60_000);
+    return this.url;
+  }
+
+  async down(): Promise<void> {
+    await this.run(['down', '--remove-orphans', '--timeout', '5']);
   }
 
   /** The id of the one container of a service. */
   async containerId(service: string): Promise<string> {
-    const id = (await this.run('ps', '-q', service)).stdout.trim();
+    const id = (await this.run(['ps', '-q', service])).stdout.trim();
     if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`expected one container of ${service}, got ${JSON.stringify(id)}`);
     return id;
   }

@@ -13,8 +13,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BASE_IMAGE, composeCli, PUBLISHED_PORT, ROOT, Stack } from './bench.ts';
-import { inspectContainer, run, waitForHealthy } from './docker.ts';
+import { BASE_IMAGE, composeCli, PUBLISHED_PORT } from './bench.ts';
+import { ComposeProject, inspectContainer, ROOT, run, waitForHealthy } from './docker.ts';
 
 const PROJECT = 'measure-images';
 const IMAGES = { service1: `${PROJECT}/service1:1.0.0`, service2: `${PROJECT}/service2:1.0.0` } as const;
@@ -55,17 +55,17 @@ async function printImages(): Promise<void> {
 }
 
 /** From the container's start to its first passing healthcheck. */
-async function startToHealthy(stack: Stack, service: string): Promise<number> {
-  const id = (await stack.compose(['ps', '-q', service])).stdout.trim();
+async function startToHealthy(stack: ComposeProject, service: string): Promise<number> {
+  const id = await stack.containerId(service);
   await waitForHealthy(id, 60_000);
   const info = await inspectContainer(id);
   const healthy = (info.State.Health?.Log ?? []).find((check) => check.ExitCode === 0);
   return healthy === undefined ? Number.NaN : (Date.parse(healthy.End) - Date.parse(info.State.StartedAt)) / 1000;
 }
 
-async function measure(stack: Stack, dir: string): Promise<{ cold: number; edit: number }> {
+async function measure(stack: ComposeProject, dir: string): Promise<{ cold: number; edit: number }> {
   await stack.down();
-  const cold = await seconds(() => stack.compose(['build', '--no-cache']));
+  const cold = await seconds(() => stack.run(['build', '--no-cache']));
   console.log(`cold build, no layer cache (${stack.cli.label} build --no-cache): ${cold.toFixed(1)} s`);
   await printImages();
 
@@ -78,9 +78,9 @@ async function measure(stack: Stack, dir: string): Promise<{ cold: number; edit:
   const edited = join(dir, 'service1/src/main.ts');
   writeFileSync(edited, `${readFileSync(edited, 'utf8')}// edited by measure-images at ${new Date().toISOString()}\n`);
   const service2Before = (await imageInfo(IMAGES.service2)).id;
-  const oldService1 = (await stack.compose(['ps', '-q', 'service1'])).stdout.trim();
+  const oldService1 = await stack.containerId('service1');
   const edit = await seconds(() => stack.up('info', ['--build']));
-  const newService1 = (await stack.compose(['ps', '-q', 'service1'])).stdout.trim();
+  const newService1 = await stack.containerId('service1');
   const service2Kept = (await imageInfo(IMAGES.service2)).id === service2Before;
   console.log(
     `one-line edit to service1/src/main.ts, up --build -d until the new container answers 200: ${edit.toFixed(1)} s ` +
@@ -94,7 +94,7 @@ async function measure(stack: Stack, dir: string): Promise<{ cold: number; edit:
 
 async function main(): Promise<boolean> {
   const { dir, files } = copyOfCheckout();
-  const stack = new Stack(await composeCli(), PROJECT, PUBLISHED_PORT, files);
+  const stack = new ComposeProject(await composeCli(), PROJECT, PUBLISHED_PORT, files);
   console.log(`a copy of the checkout in ${dir}; project ${PROJECT}, published on port ${stack.port}`);
   try {
     const { cold, edit } = await measure(stack, dir);
