@@ -219,13 +219,18 @@ export function get(url: string, timeoutMs = 10_000, agent: Agent | false = fals
  * its pooled connections to service2, whoever else talks to service1.
  */
 export async function connectionsTo(containerId: string, port: number): Promise<number> {
-  const { stdout } = await run('docker', ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
   const remotePort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  // Columns: sl local_address rem_address st …; state 01 is ESTABLISHED.
-  return stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((columns) => columns[2]?.endsWith(remotePort) === true && columns[3] === '01').length;
+  // State 01 is ESTABLISHED.
+  return (await tcpSockets(containerId)).filter((columns) => columns[2]?.endsWith(remotePort) === true && columns[3] === '01').length;
+}
+
+/**
+ * The TCP sockets of a container's network namespace, from its /proc/net/tcp
+ * and tcp6, each line split into its columns: sl local_address rem_address st …
+ */
+export async function tcpSockets(containerId: string): Promise<string[][]> {
+  const { stdout } = await run('docker', ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+  return stdout.split('\n').map((line) => line.trim().split(/\s+/));
 }
 
 /** What GET `path` on loopback inside a container answers, asked with the container's own Node. */

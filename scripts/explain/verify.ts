@@ -2,7 +2,7 @@
 // names, checked against the live engine by other means than the tool's own
 // (docker inspect and docker port per container, /sys and /proc inside it).
 import { existsSync } from 'node:fs';
-import { run } from '../docker.ts';
+import { run, tcpSockets } from '../docker.ts';
 import { canonical } from './model.ts';
 import type { Explanation, Part } from './model.ts';
 
@@ -36,10 +36,8 @@ async function network(name: string): Promise<NetworkInspected> {
 
 /** Ports in LISTEN inside a container, from its own /proc. */
 async function listening(id: string): Promise<number[]> {
-  const text = await docker('exec', id, 'cat', '/proc/net/tcp', '/proc/net/tcp6');
-  return text
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
+  // State 0A is LISTEN.
+  return (await tcpSockets(id))
     .filter((columns) => columns[3] === '0A')
     .map((columns) => Number.parseInt(columns[1]?.split(':').at(-1) ?? '', 16));
 }
