@@ -28,29 +28,40 @@ export async function run(file: string, args: readonly string[], env: Readonly<R
   }
 }
 
-/** One of the two Compose front ends: `docker compose` (v2) or `docker-compose` (v1). */
+/** A container engine's CLI: Docker's or Podman's, which takes the same commands for what is read here. */
+export type Engine = 'docker' | 'podman';
+
+/** A Compose front end: `docker compose` (v2), `docker-compose` (v1) or `podman-compose`. */
 export interface ComposeCli {
   readonly label: string;
   readonly file: string;
   readonly prefix: readonly string[];
+  /** The engine it drives. */
+  readonly engine: Engine;
 }
 
-const CANDIDATES: readonly ComposeCli[] = [
-  { label: 'docker-compose (v1)', file: 'docker-compose', prefix: [] },
-  { label: 'docker compose (v2)', file: 'docker', prefix: ['compose'] },
+const DOCKER_CLIS: readonly ComposeCli[] = [
+  { label: 'docker-compose (v1)', file: 'docker-compose', prefix: [], engine: 'docker' },
+  { label: 'docker compose (v2)', file: 'docker', prefix: ['compose'], engine: 'docker' },
 ];
 
-/** The Compose front ends installed here. */
+/** podman-compose, which runs the stack on Podman. */
+export const PODMAN_COMPOSE: ComposeCli = { label: 'podman-compose', file: 'podman-compose', prefix: [], engine: 'podman' };
+
+/** Whether `cli` answers `version`. */
+export async function isInstalled(cli: ComposeCli): Promise<boolean> {
+  try {
+    await run(cli.file, [...cli.prefix, 'version']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Docker Compose front ends installed here. */
 export async function installedComposeClis(): Promise<ComposeCli[]> {
   const found: ComposeCli[] = [];
-  for (const cli of CANDIDATES) {
-    try {
-      await run(cli.file, [...cli.prefix, 'version']);
-      found.push(cli);
-    } catch {
-      // Not installed: the caller decides whether that is fine.
-    }
-  }
+  for (const cli of DOCKER_CLIS) if (await isInstalled(cli)) found.push(cli);
   return found;
 }
 
@@ -99,26 +110,55 @@ export class ComposeProject {
   }
 
   async down(): Promise<void> {
-    await this.run(['down', '--remove-orphans', '--timeout', '5']);
+    // podman-compose 1.0.3's down has no --remove-orphans.
+    await this.run(['down', '--timeout', '5', ...(this.cli.engine === 'docker' ? ['--remove-orphans'] : [])]);
   }
 
-  /** The id of the one container of a service. */
+  /** The id of the one running container of a service, found by the labels every front end sets. */
   async containerId(service: string): Promise<string> {
-    const id = (await this.run(['ps', '-q', service])).stdout.trim();
+    const filters = [`label=com.docker.compose.project=${this.name}`, `label=com.docker.compose.service=${service}`];
+    const { stdout } = await run(this.cli.engine, ['ps', '-q', '--no-trunc', ...filters.flatMap((filter) => ['--filter', filter])]);
+    const id = stdout.trim();
     if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`expected one container of ${service}, got ${JSON.stringify(id)}`);
     return id;
+  }
+
+  /** `inspect` of the one running container of a service. */
+  async inspect(service: string): Promise<ContainerInfo> {
+    return inspectContainer(await this.containerId(service), this.cli.engine);
   }
 
   /** The name Docker gives a network of this project. */
   network(name: string): string {
     return `${this.name}_${name}`;
   }
+
+  /**
+   * The two lines service1 answers through the published port, as a regular
+   * expression without anchors, from what inspect shows of both containers:
+   * line 1 from frontend's gateway to service1, line 2 from service1 to
+   * service2 on backend. It captures the two ephemeral ports.
+   */
+  answerPattern(service1: ContainerInfo, service2: ContainerInfo): string {
+    const front = service1.NetworkSettings.Networks[this.network('frontend')];
+    const back1 = service1.NetworkSettings.Networks[this.network('backend')];
+    const back2 = service2.NetworkSettings.Networks[this.network('backend')];
+    if (!(front && back1 && back2)) throw new Error('service1 is not on frontend and backend, or service2 not on backend');
+    const literal = (address: string): string => address.replaceAll('.', '\\.');
+    return (
+      `Hello from ${literal(front.Gateway)}:(\\d+) to ${literal(front.IPAddress)}:8001\\n` +
+      `Hello from ${literal(back1.IPAddress)}:(\\d+) to ${literal(back2.IPAddress)}:8002\\n`
+    );
+  }
 }
 
 /** The parts of `docker inspect` these tests read. */
 export interface ContainerInfo {
+  readonly Id: string;
+  /** The id of the image it runs. */
+  readonly Image: string;
   readonly RestartCount: number;
-  readonly Config: { readonly User: string };
+  readonly Config: { readonly User: string; readonly Env?: readonly string[]; readonly Healthcheck?: Readonly<Record<string, unknown>> };
   readonly State: {
     readonly Status: string;
     readonly ExitCode: number;
@@ -143,26 +183,33 @@ export interface ContainerInfo {
   };
 }
 
-/** `docker inspect` of one container. */
-export async function inspectContainer(id: string): Promise<ContainerInfo> {
-  const [info] = JSON.parse((await run('docker', ['inspect', id])).stdout) as ContainerInfo[];
+/** The container ports a container publishes on the host, such as `8001/tcp`. */
+export function publishedPorts(info: ContainerInfo): string[] {
+  return Object.entries(info.NetworkSettings.Ports ?? {})
+    .filter(([, bindings]) => (bindings ?? []).length > 0)
+    .map(([port]) => port);
+}
+
+/** `docker inspect` (or `podman inspect`) of one container. */
+export async function inspectContainer(id: string, engine: Engine = 'docker'): Promise<ContainerInfo> {
+  const [info] = JSON.parse((await run(engine, ['inspect', id])).stdout) as ContainerInfo[];
   if (info === undefined) throw new Error(`docker inspect ${id} returned nothing`);
   return info;
 }
 
-/** `docker network inspect`: whether a network is internal. */
-export async function isInternalNetwork(name: string): Promise<boolean> {
-  const [info] = JSON.parse((await run('docker', ['network', 'inspect', name])).stdout) as Array<{ Internal: boolean }>;
-  if (info === undefined) throw new Error(`docker network inspect ${name} returned nothing`);
-  return info.Internal;
+/** `docker network inspect` (or `podman network inspect`): whether a network is internal. */
+export async function isInternalNetwork(name: string, engine: Engine = 'docker'): Promise<boolean> {
+  // The field's name as the template sees it; Podman's JSON spells it in lower case.
+  const { stdout } = await run(engine, ['network', 'inspect', '--format', '{{.Internal}}', name]);
+  return stdout.trim() === 'true';
 }
 
 /** Inspects a container until its healthcheck reports healthy, or rejects after `timeoutMs`. */
-export async function waitForHealthy(id: string, timeoutMs: number): Promise<void> {
+export async function waitForHealthy(id: string, timeoutMs: number, engine: Engine = 'docker'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let status = 'unknown';
   while (Date.now() < deadline) {
-    status = (await inspectContainer(id)).State.Health?.Status ?? 'no healthcheck';
+    status = (await inspectContainer(id, engine)).State.Health?.Status ?? 'no healthcheck';
     if (status === 'healthy') return;
     await sleep(250);
   }
@@ -232,6 +279,32 @@ export async function tcpSockets(containerId: string): Promise<string[][]> {
   const { stdout } = await run('docker', ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
   return stdout.split('\n').map((line) => line.trim().split(/\s+/));
 }
+
+/** What the kernel says of a container's first process, and whether its root filesystem takes a write. */
+export interface Privileges {
+  readonly uid: string;
+  /** Effective capabilities, as the hexadecimal mask /proc shows. */
+  readonly capEff: string;
+  readonly noNewPrivs: string;
+  readonly writable: boolean;
+}
+
+/** Reads /proc/1/status inside a container and tries to write to /app. */
+export async function privileges(containerId: string, engine: Engine = 'docker'): Promise<Privileges> {
+  const status = (await run(engine, ['exec', containerId, 'cat', '/proc/1/status'])).stdout;
+  const field = (name: string): string => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1] ?? '';
+  let writable = true;
+  try {
+    await run(engine, ['exec', containerId, 'touch', '/app/written']);
+  } catch (error) {
+    if (!/Read-only file system/.test(String(error))) throw error;
+    writable = false;
+  }
+  return { uid: field('Uid'), capEff: field('CapEff'), noNewPrivs: field('NoNewPrivs'), writable };
+}
+
+/** What a container without privilege shows: uid 1000 (node), no capabilities, no privilege gain, nothing writable. */
+export const UNPRIVILEGED: Privileges = { uid: '1000', capEff: '0000000000000000', noNewPrivs: '1', writable: false };
 
 /** What GET `path` on loopback inside a container answers, asked with the container's own Node. */
 export async function getInside(containerId: string, port: number, path: string): Promise<string> {

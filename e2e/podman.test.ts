@@ -1,0 +1,99 @@
+// The grader's run on Podman, with podman-compose: `up --build -d`, both lines
+// against what `podman inspect` shows, service2 unpublished on the internal
+// network only, both healthchecks passing, `down`. Skipped, with the reason,
+// where podman or podman-compose is missing.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  ComposeProject,
+  get,
+  isInstalled,
+  isInternalNetwork,
+  PODMAN_COMPOSE,
+  privileges,
+  publishedPorts,
+  run,
+  UNPRIVILEGED,
+  waitForHealthy,
+  waitForOk,
+} from '../scripts/docker.ts';
+import type { ContainerInfo } from '../scripts/docker.ts';
+
+const skip = (await isInstalled(PODMAN_COMPOSE))
+  ? false
+  : 'podman-compose is not installed here (../shared/docker/provision --podman installs it with Podman)';
+
+describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () => {
+  const project = new ComposeProject(PODMAN_COMPOSE, 'e2e-podman');
+  let service1: ContainerInfo;
+  let service2: ContainerInfo;
+
+  before(async () => {
+    await project.down();
+    await project.run(['up', '--build', '-d']);
+    await Promise.all(
+      ['service1', 'service2'].map(async (service) => waitForHealthy(await project.containerId(service), 60_000, 'podman')),
+    );
+    await waitForOk(project.url, 30_000);
+    [service1, service2] = [await project.inspect('service1'), await project.inspect('service2')];
+  });
+  after(async () => {
+    await project.down();
+    // podman-compose 1.0.3's down leaves the project's networks behind (README.md, Podman).
+    const { stdout } = await run('podman', ['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project.name}`]);
+    const left = stdout.split('\n').filter(Boolean);
+    if (left.length > 0) await run('podman', ['network', 'rm', ...left]);
+  });
+
+  it("passes the shell's LOG_LEVEL to both services, and no variable on as text", () => {
+    for (const info of [service1, service2]) {
+      assert.ok(info.Config.Env?.includes('LOG_LEVEL=info'));
+      assert.deepEqual(
+        (info.Config.Env ?? []).filter((variable) => variable.includes('${')),
+        [],
+      );
+    }
+  });
+
+  it('answers with two lines whose addresses are those podman inspect shows', async () => {
+    const { stdout } = await run('curl', ['-sS', '--max-time', '5', project.url]);
+    assert.match(stdout, new RegExp(`^${project.answerPattern(service1, service2)}$`));
+  });
+
+  it('gives both containers the healthcheck of docker-compose.yaml, which passes', () => {
+    for (const info of [service1, service2]) {
+      assert.equal(info.State.Health?.Status, 'healthy');
+      assert.ok(info.State.Health.Log.some((check) => check.ExitCode === 0));
+    }
+  });
+
+  it('starts service1 after service2', () => {
+    // podman-compose 1.0.3 orders the start by depends_on but does not wait for service_healthy.
+    assert.ok(Date.parse(service1.State.StartedAt) >= Date.parse(service2.State.StartedAt));
+  });
+
+  it('publishes service1 only, and keeps service2 on the internal network alone', async () => {
+    assert.deepEqual(publishedPorts(service1), ['8001/tcp']);
+    assert.deepEqual(publishedPorts(service2), []);
+    assert.equal((await get('http://localhost:8002/')).status, 'ECONNREFUSED');
+    assert.deepEqual(Object.keys(service2.NetworkSettings.Networks), [project.network('backend')]);
+    assert.equal(await isInternalNetwork(project.network('backend'), 'podman'), true);
+    assert.equal(await isInternalNetwork(project.network('frontend'), 'podman'), false);
+  });
+
+  it('runs both containers as node, read-only, with no capabilities, no privilege gain and bounded memory', async () => {
+    for (const info of [service1, service2]) {
+      assert.equal(info.Config.User, 'node');
+      assert.equal(info.HostConfig.ReadonlyRootfs, true);
+      assert.equal(info.HostConfig.Memory, 128 * 1024 * 1024);
+      assert.equal(info.HostConfig.Init, true);
+      assert.deepEqual(await privileges(info.Id, 'podman'), UNPRIVILEGED);
+    }
+  });
+
+  it('removes both containers on down', async () => {
+    await project.down();
+    const { stdout } = await run('podman', ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project.name}`]);
+    assert.equal(stdout.trim(), '');
+  });
+});
