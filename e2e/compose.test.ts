@@ -287,5 +287,16 @@ for (const cli of clis) {
       }
       t.diagnostic(`${cli.label}: stop took ${elapsed} ms`);
     });
+
+    it('recreates both containers for another LOG_LEVEL with up -d; under Compose v1 on Engine 25 or later, after a down', async () => {
+      const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'])).stdout.trim();
+      if (cli.file === 'docker-compose' && Number.parseInt(engine, 10) >= 25) {
+        // 1.29 reads the image's ContainerConfig to carry volumes over, a field Engine 25 no longer reports (README.md).
+        await assert.rejects(project.run(['up', '-d'], 'warn'), /KeyError: 'ContainerConfig'/);
+        await project.down();
+      }
+      await project.up('warn');
+      for (const service of ['service1', 'service2']) assert.ok((await project.inspect(service)).Config.Env?.includes('LOG_LEVEL=warn'));
+    });
   });
 }
