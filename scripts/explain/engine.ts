@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import type { Ask, ContainerJson, HostFacts, Inside, NetworkJson, Recording } from './model.ts';
+import type { Ask, ContainerJson, EngineFacts, HostFacts, Inside, NetworkJson, Recording } from './model.ts';
 
 const exec = promisify(execFile);
 
@@ -123,14 +123,40 @@ export function hostFacts(port: number): HostFacts {
   return { proxies: proxies.toSorted((a, b) => a.pid - b.pid), dockerd, daemonJson: readOrNull('/etc/docker/daemon.json'), portRange };
 }
 
+/** What the engine says of itself: its version, the system it runs on, whether rootless. */
+async function engineFacts(): Promise<EngineFacts> {
+  const info = JSON.parse(await docker('info', '--format', '{{json .}}')) as {
+    ServerVersion?: string;
+    OperatingSystem?: string;
+    SecurityOptions?: readonly string[] | null;
+  };
+  return {
+    version: info.ServerVersion ?? '',
+    os: info.OperatingSystem ?? '',
+    rootless: (info.SecurityOptions ?? []).some((option) => option.split(',').includes('name=rootless')),
+  };
+}
+
+/** A line to say why no Docker container was found: Podman publishes the port, when it does. */
+async function podmanHint(port: number): Promise<string> {
+  try {
+    const { stdout } = await exec('podman', ['ps', '--format', '{{.Names}} {{.Ports}}'], { timeout: 20_000 });
+    const publisher = stdout.split('\n').find((line) => line.includes(`:${port}->`));
+    if (publisher !== undefined) {
+      return `; Podman does (${publisher.split(' ')[0]}), and explain reads Docker's engine only: report.md, "On other machines", says what Podman's addresses are`;
+    }
+  } catch {
+    // No podman here.
+  }
+  return ' (start it with `docker compose up -d`, or set SERVICE1_PORT)';
+}
+
 /** Everything the explanation needs about the stack that publishes `port`, and one answer from it. */
 export async function record(port: number): Promise<Recording> {
   // `docker port` would say the same as the bindings in `docker inspect`, which are read instead.
   const [publisherId] = ids(await docker('ps', '-q', '--no-trunc', '--filter', `publish=${port}`));
   if (publisherId === undefined) {
-    throw new ExplainError(
-      `the stack is not up: no container publishes port ${port} (start it with \`docker compose up -d\`, or set SERVICE1_PORT)`,
-    );
+    throw new ExplainError(`the stack is not up on Docker: no container publishes port ${port}${await podmanHint(port)}`);
   }
   const [publisher] = await inspect<ContainerJson>('container', [publisherId]);
   const labels = publisher?.Config.Labels ?? {};
@@ -158,11 +184,12 @@ export async function record(port: number): Promise<Recording> {
   const names = new Set(containers.flatMap((container) => Object.keys(container.NetworkSettings.Networks ?? {})));
   // A Swarm task reaches its node through docker_gwbridge, which its own inspect does not list.
   if (namespace !== undefined) names.add('docker_gwbridge');
-  const [networks, seen] = await Promise.all([
+  const [networks, seen, engine] = await Promise.all([
     inspect<NetworkJson>('network', [...names].toSorted()),
     Promise.all(containers.map(async (container) => [container.Id, await inside(container.Id)] as const)),
+    engineFacts(),
   ]);
   const insides: Record<string, Inside> = {};
   for (const [id, facts] of seen) if (facts !== undefined) insides[id] = facts;
-  return { port, ask, containers, networks, insides, host: hostFacts(port) };
+  return { port, ask, containers, networks, insides, engine, host: hostFacts(port) };
 }

@@ -81,6 +81,16 @@ export interface HostFacts {
   readonly portRange: readonly [number, number] | null;
 }
 
+/** What the engine says of itself (`docker info`). */
+export interface EngineFacts {
+  /** ServerVersion. */
+  readonly version: string;
+  /** OperatingSystem: the host's distribution, or `Docker Desktop`, whose engine runs in a VM. */
+  readonly os: string;
+  /** Whether it runs rootless (`name=rootless` among its SecurityOptions). */
+  readonly rootless: boolean;
+}
+
 /** Everything the explanation is made from: what the unit tests' fixtures hold. */
 export interface Recording {
   /** The host port asked. */
@@ -92,6 +102,7 @@ export interface Recording {
   readonly networks: readonly NetworkJson[];
   /** By container id. */
   readonly insides: Readonly<Record<string, Inside>>;
+  readonly engine: EngineFacts;
   readonly host: HostFacts;
 }
 
@@ -109,6 +120,10 @@ export interface ProxyListener {
 export type Forwarding =
   | { readonly kind: 'docker-proxy'; readonly listeners: readonly ProxyListener[] }
   | { readonly kind: 'nat'; readonly evidence: string }
+  /** Docker Desktop: a proxy of its own on the host, the engine in a VM, out of sight. */
+  | { readonly kind: 'desktop' }
+  /** Rootless Docker: rootlesskit's port driver on the host, the engine in a namespace of its own. */
+  | { readonly kind: 'rootless' }
   | { readonly kind: 'unknown' };
 
 /** One address or port of the answer, and what it is on this machine. */
@@ -216,7 +231,10 @@ function flag(args: readonly string[], name: string): string {
   return at === -1 ? '' : (args[at + 1] ?? '');
 }
 
-function forwardingOf(host: HostFacts): Forwarding {
+function forwardingOf(host: HostFacts, engine: EngineFacts): Forwarding {
+  // Checked first: /proc here shows neither Desktop's VM nor what rootlesskit hands the port to.
+  if (engine.os === 'Docker Desktop') return { kind: 'desktop' };
+  if (engine.rootless) return { kind: 'rootless' };
   if (host.proxies.length > 0) {
     const listeners = host.proxies.map(({ pid, args }) => ({
       pid,
@@ -237,6 +255,89 @@ function forwardingOf(host: HostFacts): Forwarding {
   // dockerd is in sight but no docker-proxy serves the port: the proxy is off.
   if (host.dockerd !== null) return { kind: 'nat', evidence: 'no docker-proxy process serves the port' };
   return { kind: 'unknown' };
+}
+
+/** What the explanation says of how the host port reaches service1: every sentence of one kind of forwarding together. */
+interface ForwardingWords {
+  /** Who serves the host port, for the summary. */
+  readonly by: string;
+  /** Line 1's heading. */
+  readonly heading: string;
+  /** Line 1's source port, given this tool's own and the host's ephemeral range. */
+  fromPort(port: string, own: number, range: string): string;
+  /** The host port, sent on to service1 at `target`. */
+  hostPort(target: string): string;
+  /** This tool's own end of its connection to `server`, after "this tool's own end of". */
+  client(server: string): string;
+  /** Why line 1 starts at the gateway: this tool reached `server`, service1 listens at `service1`, the gateway is `bridge`. */
+  why(server: Endpoint, service1: string, bridge: string): string;
+}
+
+function words(forwarding: Forwarding): ForwardingWords {
+  const gatewaySource = `either way the source is the network's gateway`;
+  switch (forwarding.kind) {
+    case 'docker-proxy': {
+      const { listeners } = forwarding;
+      return {
+        by: 'docker-proxy',
+        heading: 'the connection docker-proxy opened to service1',
+        fromPort: (_port, own, range) => `docker-proxy's ephemeral port on the host${range}; this tool's own was ${own}`,
+        hostPort: (target) =>
+          new Set(listeners.map((l) => l.target)).size > 1
+            ? `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen} to ${l.target}`))}`
+            : `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))}, to ${target}`,
+        client: (server) => `the first connection, to ${server}: docker-proxy ends it; no container sees it`,
+        why: (server, service1, bridge) => {
+          const pid = listeners.find((l) => l.listen.startsWith('[') === server.address.includes(':'))?.pid;
+          const who = pid === undefined ? 'docker-proxy' : `docker-proxy (pid ${pid})`;
+          return `this tool connected to ${endpoint(server.address, server.port)}, where ${who} listens. docker-proxy ends that connection and opens its own to ${service1}, from ${bridge}, whose address is the network's gateway.`;
+        },
+      };
+    }
+    case 'nat':
+      return {
+        by: 'NAT, no userland proxy',
+        heading: "this tool's connection as service1 got it, through NAT",
+        fromPort: (port, own) =>
+          Number(port) === own
+            ? `this tool's own ephemeral port: NAT rewrote the address and kept the port`
+            : `the port NAT gave this tool's connection (its own, ${own}, was taken)`,
+        hostPort: (target) => `no process listens (${forwarding.evidence}); NAT rules send it to ${target}`,
+        client: (server) => `its connection to ${server}: NAT rewrites the address before service1 sees it`,
+        why: (_server, service1, bridge) =>
+          `no docker-proxy runs (${forwarding.evidence}). NAT rules send this tool's connection on to ${service1} and, as it comes from the host itself, masquerade its source as the address of ${bridge}, the network's gateway, keeping the port when it is free.`,
+      };
+    case 'desktop':
+      return {
+        by: "Docker Desktop's port forwarding",
+        heading: 'the connection service1 accepted, forwarded by Docker Desktop',
+        fromPort: (_port, own) => `the ephemeral port of the connection made inside Docker Desktop's VM (this tool's own was ${own})`,
+        hostPort: (target) => `Docker Desktop listens on it on this machine and forwards it into its VM, to ${target}`,
+        client: (server) => `its connection to ${server}: Docker Desktop's forwarding ends it; no container sees it`,
+        why: (_server, service1, bridge) =>
+          `Docker Desktop runs the engine in a VM. Its own process takes the connection on this machine and hands it into the VM, where the engine connects to ${service1} from ${bridge} (docker-proxy, or NAT: which one is not in sight from here); ${gatewaySource}.`,
+      };
+    case 'rootless':
+      return {
+        by: "rootlesskit's port driver",
+        heading: 'the connection service1 accepted, forwarded by rootlesskit',
+        fromPort: (_port, own) => `the ephemeral port of the connection made inside rootlesskit's namespace (this tool's own was ${own})`,
+        hostPort: (target) => `rootlesskit listens on it on this machine and forwards it into the engine's namespace, to ${target}`,
+        client: (server) => `its connection to ${server}: rootlesskit's port driver ends it; no container sees it`,
+        why: (_server, service1, bridge) =>
+          `the engine runs rootless, in a network namespace of its own. rootlesskit's port driver takes the connection on this machine and hands it into that namespace, where it is sent on to ${service1} from ${bridge}; ${gatewaySource}.`,
+      };
+    case 'unknown':
+      return {
+        by: 'the engine',
+        heading: 'the connection service1 accepted from the host',
+        fromPort: (_port, own) => `the ephemeral port of the connection the host forwarded (this tool's own was ${own})`,
+        hostPort: (target) => `the engine forwards it to ${target} (its processes are not in sight here)`,
+        client: (server) => `its connection to ${server}: docker-proxy or NAT stands between it and service1`,
+        why: (_server, service1, bridge) =>
+          `the engine forwards the host port to ${service1} from ${bridge}, through docker-proxy or by NAT (which one is not in sight here); ${gatewaySource}.`,
+      };
+  }
 }
 
 function subnets(network: NetworkJson): string[] {
@@ -427,15 +528,7 @@ function firstLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress =
     const text = `gateway of ${gateway.Name} (${subnets(gateway).join(', ')})${side}`;
     address = { line: 1, end: 'from', kind: 'address', value: from, role: 'gateway', network: gateway.Name, interface: bridge, text };
   }
-  const own = ask.client.port;
-  const text =
-    forwarding.kind === 'docker-proxy'
-      ? `docker-proxy's ephemeral port on the host${range(host.portRange)}; this tool's own was ${own}`
-      : forwarding.kind === 'nat'
-        ? Number(fromPort) === own
-          ? `this tool's own ephemeral port: NAT rewrote the address and kept the port`
-          : `the port NAT gave this tool's connection (its own, ${own}, was taken)`
-        : `the ephemeral port of the connection the host forwarded (this tool's own was ${own})`;
+  const text = words(forwarding).fromPort(fromPort, ask.client.port, range(host.portRange));
   const port: Part = { line: 1, end: 'from', kind: 'port', value: fromPort, role: 'ephemeral', network: gateway?.Name, text };
   return [address, port, to, listeningPort(facts, 1, toPort, to)];
 }
@@ -481,7 +574,7 @@ export function explain(recording: Recording): Explanation {
   const facts: Facts = {
     recording,
     stack: stackOf(publisher),
-    forwarding: forwardingOf(recording.host),
+    forwarding: forwardingOf(recording.host, recording.engine),
     byId,
     attachments: attachmentsOf(recording, byId),
   };
@@ -492,13 +585,7 @@ export function explain(recording: Recording): Explanation {
   const second = LINE.exec(lines[1] ?? '');
   const parts = [...(first === null ? [] : firstLine(facts, first)), ...(second === null ? [] : secondLine(facts, second))];
   const headings = [
-    first === null
-      ? 'not a greeting: nothing to explain'
-      : forwarding.kind === 'docker-proxy'
-        ? 'the connection docker-proxy opened to service1'
-        : forwarding.kind === 'nat'
-          ? "this tool's connection as service1 got it, through NAT"
-          : 'the connection service1 accepted from the host',
+    first === null ? 'not a greeting: nothing to explain' : words(forwarding).heading,
     ...(second !== null
       ? [`the connection service1 opened to ${stack.kind === 'swarm' ? 'a replica of service2' : 'service2'}`]
       : lines[1] === undefined
@@ -519,15 +606,17 @@ export function explain(recording: Recording): Explanation {
 }
 
 function summaryOf(recording: Recording, stack: Stack, forwarding: Forwarding, publisher: ContainerJson): string {
-  const by = forwarding.kind === 'docker-proxy' ? 'docker-proxy' : forwarding.kind === 'nat' ? 'NAT, no userland proxy' : 'the engine';
+  const { by } = words(forwarding);
+  const { version, os, rootless } = recording.engine;
+  const engine = `Docker Engine ${version}${rootless ? ', rootless,' : ''} on ${os}`;
   if (stack.kind === 'compose') {
     const front = stack.cli === 'v1' ? `docker-compose ${stack.version}` : `docker compose ${stack.version}`;
-    return `Compose project ${stack.name} (${front}, ${stack.cli} names: ${publisher.Name.replace(/^\//, '')}); host port ${recording.port} served by ${by}.`;
+    return `${engine}: Compose project ${stack.name} (${front}, ${stack.cli} names: ${publisher.Name.replace(/^\//, '')}); host port ${recording.port} served by ${by}.`;
   }
   const count = new Map<string, number>();
   for (const container of recording.containers) count.set(serviceOf(container), (count.get(serviceOf(container)) ?? 0) + 1);
   const tasks = [...count].map(([service, n]) => `${service} × ${n}`).join(', ');
-  return `Swarm stack ${stack.name} (${tasks} on this node); host port ${recording.port} published in host mode, served by ${by}.`;
+  return `${engine}: Swarm stack ${stack.name} (${tasks} on this node); host port ${recording.port} published in host mode, served by ${by}.`;
 }
 
 function notes(
@@ -544,22 +633,12 @@ function notes(
   const out: Note[] = [];
   out.push({
     subject: `port ${port}`,
-    text:
-      forwarding.kind === 'docker-proxy'
-        ? new Set(forwarding.listeners.map((l) => l.target)).size > 1
-          ? `the host port: docker-proxy ${join(forwarding.listeners.map((l) => `pid ${l.pid} on ${l.listen} to ${l.target}`))}`
-          : `the host port: docker-proxy ${join(forwarding.listeners.map((l) => `pid ${l.pid} on ${l.listen}`))}, to ${target}`
-        : forwarding.kind === 'nat'
-          ? `the host port: no process listens (${forwarding.evidence}); NAT rules send it to ${target}`
-          : `the host port: the engine forwards it to ${target} (its processes are not in sight here)`,
+    text: `the host port: ${words(forwarding).hostPort(target)}`,
   });
   const server = endpoint(ask.server.address, ask.server.port);
   out.push({
     subject: endpoint(ask.client.address, ask.client.port),
-    text:
-      forwarding.kind === 'docker-proxy'
-        ? `this tool's own end (curl's, had curl asked) of the first connection, to ${server}: docker-proxy ends it; no container sees it`
-        : `this tool's own end (curl's, had curl asked) of its connection to ${server}: NAT rewrites the address before service1 sees it`,
+    text: `this tool's own end (curl's, had curl asked) of ${words(forwarding).client(server)}`,
   });
   const services = new Map<string, ContainerJson[]>();
   for (const container of recording.containers)
@@ -632,14 +711,5 @@ function whyOf(recording: Recording, stack: Stack, forwarding: Forwarding, parts
       ? ' Under Swarm, a port published in host mode goes through docker_gwbridge, the bridge of every task on this node.'
       : '';
   const tail = ` The host's loopback never reaches a container, which has a loopback of its own.${swarm}`;
-  if (forwarding.kind === 'docker-proxy') {
-    const family = (listen: string): boolean => listen.startsWith('[') === server.address.includes(':');
-    const pid = forwarding.listeners.find((l) => family(l.listen))?.pid;
-    const who = pid === undefined ? 'docker-proxy' : `docker-proxy (pid ${pid})`;
-    return `${head} this tool connected to ${endpoint(server.address, server.port)}, where ${who} listens. docker-proxy ends that connection and opens its own to ${service1}, from ${bridge}, whose address is the network's gateway.${tail}`;
-  }
-  if (forwarding.kind === 'nat') {
-    return `${head} no docker-proxy runs (${forwarding.evidence}). NAT rules send this tool's connection on to ${service1} and, as it comes from the host itself, masquerade its source as the address of ${bridge}, the network's gateway, keeping the port when it is free.${tail}`;
-  }
-  return `${head} the engine forwards the host port to ${service1} from ${bridge}, through docker-proxy or by NAT (which one is not in sight here); either way the source is the network's gateway.${tail}`;
+  return `${head} ${words(forwarding).why(server, service1, bridge)}${tail}`;
 }

@@ -119,6 +119,26 @@ describe('npm run explain, on recorded docker inspect JSON', () => {
     assert.doesNotMatch(text(explanation), /pid/);
   });
 
+  it('names the engine it read, and on Docker Desktop or rootless Docker names their forwarding, not docker-proxy or NAT', () => {
+    const v2 = recorded('compose-v2.json');
+    assert.match(
+      explain(v2).summary,
+      /^Docker Engine 20\.10\.24\+dfsg1 on Debian GNU\/Linux 12 \(bookworm\): Compose project two-services/,
+    );
+    const desktop = explain({ ...v2, engine: { ...v2.engine, os: 'Docker Desktop' }, host: { ...v2.host, proxies: [], dockerd: null } });
+    assert.deepEqual(desktop.forwarding, { kind: 'desktop' });
+    assert.match(desktop.summary, / on Docker Desktop: .*served by Docker Desktop's port forwarding\.$/);
+    assert.match(desktop.why, /Docker Desktop runs the engine in a VM/);
+    // rootlesskit hands the port to a proxy of its own: /proc may show docker-proxy, which is not what the host port reaches.
+    const rootless = explain({ ...v2, engine: { ...v2.engine, rootless: true } });
+    assert.deepEqual(rootless.forwarding, { kind: 'rootless' });
+    assert.match(rootless.summary, /^Docker Engine 20\.10\.24\+dfsg1, rootless, on .*served by rootlesskit's port driver\.$/);
+    for (const explanation of [desktop, rootless]) {
+      assert.doesNotMatch(text(explanation), /docker-proxy's ephemeral port|NAT rewrote|pid \d/);
+      assert.equal(part(explanation, 1, 'from', 'address').role, 'gateway');
+    }
+  });
+
   it('detects NAT from dockerd --userland-proxy=false or from no docker-proxy beside dockerd, and claims neither when dockerd is out of sight', () => {
     const nat = recorded('compose-nat.json');
     const withHost = (host: Partial<Recording['host']>): Explanation =>
@@ -206,7 +226,7 @@ describe('npm run explain, on recorded docker inspect JSON', () => {
     assert.deepEqual(explanation.stack, { kind: 'swarm', name: 'two-services' });
     assert.match(
       explanation.summary,
-      /^Swarm stack two-services \(service1 × 1, service2 × 3 on this node\); host port 28001 published in host mode/,
+      /^Docker Engine 20\.10\.24\+dfsg1 on Debian GNU\/Linux 12 \(bookworm\): Swarm stack two-services \(service1 × 1, service2 × 3 on this node\); host port 28001 published in host mode/,
     );
     assert.deepEqual(
       explanation.parts.filter((p) => p.kind === 'address').map((p) => [p.value, p.role, p.network, p.interface, p.service]),
@@ -339,12 +359,21 @@ describe('what npm run explain prints', () => {
   });
 });
 
-/** Runs the tool with a stand-in `docker` (a shell script) first on PATH. */
-async function withDocker(script: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the tool with a stand-in `docker` and `podman` (shell scripts) first on PATH. */
+async function withDocker(
+  script: string,
+  env: Record<string, string> = {},
+  podman = 'exit 0',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'explain-'));
   try {
-    writeFileSync(join(dir, 'docker'), `#!/bin/sh\n${script}\n`);
-    chmodSync(join(dir, 'docker'), 0o755);
+    for (const [name, body] of [
+      ['docker', script],
+      ['podman', podman],
+    ] as const) {
+      writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(dir, name), 0o755);
+    }
     const result = await exec(process.execPath, ['--disable-warning=ExperimentalWarning', CLI], {
       env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}`, ...env },
     }).then(
@@ -364,8 +393,20 @@ describe('node scripts/explain.ts', () => {
       code: 1,
       stdout: '',
       stderr:
-        'explain: the stack is not up: no container publishes port 28001 (start it with `docker compose up -d`, or set SERVICE1_PORT)\n',
+        'explain: the stack is not up on Docker: no container publishes port 28001 (start it with `docker compose up -d`, or set SERVICE1_PORT)\n',
     });
+  });
+
+  it('says, when Podman publishes the port instead, that it reads Docker only', async () => {
+    const result = await withDocker('exit 0', { SERVICE1_PORT: '28001' }, "echo 'e2e-podman_service1_1 0.0.0.0:28001->8001/tcp'");
+    assert.deepEqual(
+      [result.code, result.stderr],
+      [
+        1,
+        'explain: the stack is not up on Docker: no container publishes port 28001; Podman does (e2e-podman_service1_1), ' +
+          'and explain reads Docker\'s engine only: report.md, "On other machines", says what Podman\'s addresses are\n',
+      ],
+    );
   });
 
   it('says in one line, and exits 1, when the engine does not answer', async () => {
