@@ -273,71 +273,69 @@ interface ForwardingWords {
   why(server: Endpoint, service1: string, bridge: string): string;
 }
 
-function words(forwarding: Forwarding): ForwardingWords {
-  const gatewaySource = `either way the source is the network's gateway`;
-  switch (forwarding.kind) {
-    case 'docker-proxy': {
-      const { listeners } = forwarding;
-      return {
-        by: 'docker-proxy',
-        heading: 'the connection docker-proxy opened to service1',
-        fromPort: (_port, own, range) => `docker-proxy's ephemeral port on the host${range}; this tool's own was ${own}`,
-        hostPort: (target) =>
-          new Set(listeners.map((l) => l.target)).size > 1
-            ? `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen} to ${l.target}`))}`
-            : `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))}, to ${target}`,
-        client: (server) => `the first connection, to ${server}: docker-proxy ends it; no container sees it`,
-        why: (server, service1, bridge) => {
-          const pid = listeners.find((l) => l.listen.startsWith('[') === server.address.includes(':'))?.pid;
-          const who = pid === undefined ? 'docker-proxy' : `docker-proxy (pid ${pid})`;
-          return `this tool connected to ${endpoint(server.address, server.port)}, where ${who} listens. docker-proxy ends that connection and opens its own to ${service1}, from ${bridge}, whose address is the network's gateway.`;
-        },
-      };
-    }
-    case 'nat':
-      return {
-        by: 'NAT, no userland proxy',
-        heading: "this tool's connection as service1 got it, through NAT",
-        fromPort: (port, own) =>
-          Number(port) === own
-            ? `this tool's own ephemeral port: NAT rewrote the address and kept the port`
-            : `the port NAT gave this tool's connection (its own, ${own}, was taken)`,
-        hostPort: (target) => `no process listens (${forwarding.evidence}); NAT rules send it to ${target}`,
-        client: (server) => `its connection to ${server}: NAT rewrites the address before service1 sees it`,
-        why: (_server, service1, bridge) =>
-          `no docker-proxy runs (${forwarding.evidence}). NAT rules send this tool's connection on to ${service1} and, as it comes from the host itself, masquerade its source as the address of ${bridge}, the network's gateway, keeping the port when it is free.`,
-      };
-    case 'desktop':
-      return {
-        by: "Docker Desktop's port forwarding",
-        heading: 'the connection service1 accepted, forwarded by Docker Desktop',
-        fromPort: (_port, own) => `the ephemeral port of the connection made inside Docker Desktop's VM (this tool's own was ${own})`,
-        hostPort: (target) => `Docker Desktop listens on it on this machine and forwards it into its VM, to ${target}`,
-        client: (server) => `its connection to ${server}: Docker Desktop's forwarding ends it; no container sees it`,
-        why: (_server, service1, bridge) =>
-          `Docker Desktop runs the engine in a VM. Its own process takes the connection on this machine and hands it into the VM, where the engine connects to ${service1} from ${bridge} (docker-proxy, or NAT: which one is not in sight from here); ${gatewaySource}.`,
-      };
-    case 'rootless':
-      return {
-        by: "rootlesskit's port driver",
-        heading: 'the connection service1 accepted, forwarded by rootlesskit',
-        fromPort: (_port, own) => `the ephemeral port of the connection made inside rootlesskit's namespace (this tool's own was ${own})`,
-        hostPort: (target) => `rootlesskit listens on it on this machine and forwards it into the engine's namespace, to ${target}`,
-        client: (server) => `its connection to ${server}: rootlesskit's port driver ends it; no container sees it`,
-        why: (_server, service1, bridge) =>
-          `the engine runs rootless, in a network namespace of its own. rootlesskit's port driver takes the connection on this machine and hands it into that namespace, where it is sent on to ${service1} from ${bridge}; ${gatewaySource}.`,
-      };
-    case 'unknown':
-      return {
-        by: 'the engine',
-        heading: 'the connection service1 accepted from the host',
-        fromPort: (_port, own) => `the ephemeral port of the connection the host forwarded (this tool's own was ${own})`,
-        hostPort: (target) => `the engine forwards it to ${target} (its processes are not in sight here)`,
-        client: (server) => `its connection to ${server}: docker-proxy or NAT stands between it and service1`,
-        why: (_server, service1, bridge) =>
-          `the engine forwards the host port to ${service1} from ${bridge}, through docker-proxy or by NAT (which one is not in sight here); ${gatewaySource}.`,
-      };
-  }
+const GATEWAY_SOURCE = `either way the source is the network's gateway`;
+
+/** The words of each kind of forwarding, from what it carries. */
+const WORDS: { readonly [K in Forwarding['kind']]: (forwarding: Extract<Forwarding, { readonly kind: K }>) => ForwardingWords } = {
+  'docker-proxy': ({ listeners }) => ({
+    by: 'docker-proxy',
+    heading: 'the connection docker-proxy opened to service1',
+    fromPort: (_port, own, hostRange) => `docker-proxy's ephemeral port on the host${hostRange}; this tool's own was ${own}`,
+    hostPort: (target) =>
+      new Set(listeners.map((l) => l.target)).size > 1
+        ? `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen} to ${l.target}`))}`
+        : `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))}, to ${target}`,
+    client: (server) => `the first connection, to ${server}: docker-proxy ends it; no container sees it`,
+    why: (server, service1, bridge) => {
+      const pid = listeners.find((l) => l.listen.startsWith('[') === server.address.includes(':'))?.pid;
+      const who = pid === undefined ? 'docker-proxy' : `docker-proxy (pid ${pid})`;
+      return `this tool connected to ${endpoint(server.address, server.port)}, where ${who} listens. docker-proxy ends that connection and opens its own to ${service1}, from ${bridge}, whose address is the network's gateway.`;
+    },
+  }),
+  nat: ({ evidence }) => ({
+    by: 'NAT, no userland proxy',
+    heading: "this tool's connection as service1 got it, through NAT",
+    fromPort: (port, own) =>
+      Number(port) === own
+        ? `this tool's own ephemeral port: NAT rewrote the address and kept the port`
+        : `the port NAT gave this tool's connection (its own, ${own}, was taken)`,
+    hostPort: (target) => `no process listens (${evidence}); NAT rules send it to ${target}`,
+    client: (server) => `its connection to ${server}: NAT rewrites the address before service1 sees it`,
+    why: (_server, service1, bridge) =>
+      `no docker-proxy runs (${evidence}). NAT rules send this tool's connection on to ${service1} and, as it comes from the host itself, masquerade its source as the address of ${bridge}, the network's gateway, keeping the port when it is free.`,
+  }),
+  desktop: () => ({
+    by: "Docker Desktop's port forwarding",
+    heading: 'the connection service1 accepted, forwarded by Docker Desktop',
+    fromPort: (_port, own) => `the ephemeral port of the connection made inside Docker Desktop's VM (this tool's own was ${own})`,
+    hostPort: (target) => `Docker Desktop listens on it on this machine and forwards it into its VM, to ${target}`,
+    client: (server) => `its connection to ${server}: Docker Desktop's forwarding ends it; no container sees it`,
+    why: (_server, service1, bridge) =>
+      `Docker Desktop runs the engine in a VM. Its own process takes the connection on this machine and hands it into the VM, where the engine connects to ${service1} from ${bridge} (docker-proxy, or NAT: which one is not in sight from here); ${GATEWAY_SOURCE}.`,
+  }),
+  rootless: () => ({
+    by: "rootlesskit's port driver",
+    heading: 'the connection service1 accepted, forwarded by rootlesskit',
+    fromPort: (_port, own) => `the ephemeral port of the connection made inside rootlesskit's namespace (this tool's own was ${own})`,
+    hostPort: (target) => `rootlesskit listens on it on this machine and forwards it into the engine's namespace, to ${target}`,
+    client: (server) => `its connection to ${server}: rootlesskit's port driver ends it; no container sees it`,
+    why: (_server, service1, bridge) =>
+      `the engine runs rootless, in a network namespace of its own. rootlesskit's port driver takes the connection on this machine and hands it into that namespace, where it is sent on to ${service1} from ${bridge}; ${GATEWAY_SOURCE}.`,
+  }),
+  unknown: () => ({
+    by: 'the engine',
+    heading: 'the connection service1 accepted from the host',
+    fromPort: (_port, own) => `the ephemeral port of the connection the host forwarded (this tool's own was ${own})`,
+    hostPort: (target) => `the engine forwards it to ${target} (its processes are not in sight here)`,
+    client: (server) => `its connection to ${server}: docker-proxy or NAT stands between it and service1`,
+    why: (_server, service1, bridge) =>
+      `the engine forwards the host port to ${service1} from ${bridge}, through docker-proxy or by NAT (which one is not in sight here); ${GATEWAY_SOURCE}.`,
+  }),
+};
+
+function forwardingWords(forwarding: Forwarding): ForwardingWords {
+  // Each entry takes its own kind of forwarding, a pairing TypeScript cannot follow through an index.
+  return (WORDS[forwarding.kind] as (of: Forwarding) => ForwardingWords)(forwarding);
 }
 
 function subnets(network: NetworkJson): string[] {
@@ -528,7 +526,7 @@ function firstLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress =
     const text = `gateway of ${gateway.Name} (${subnets(gateway).join(', ')})${side}`;
     address = { line: 1, end: 'from', kind: 'address', value: from, role: 'gateway', network: gateway.Name, interface: bridge, text };
   }
-  const text = words(forwarding).fromPort(fromPort, ask.client.port, range(host.portRange));
+  const text = forwardingWords(forwarding).fromPort(fromPort, ask.client.port, range(host.portRange));
   const port: Part = { line: 1, end: 'from', kind: 'port', value: fromPort, role: 'ephemeral', network: gateway?.Name, text };
   return [address, port, to, listeningPort(facts, 1, toPort, to)];
 }
@@ -585,7 +583,7 @@ export function explain(recording: Recording): Explanation {
   const second = LINE.exec(lines[1] ?? '');
   const parts = [...(first === null ? [] : firstLine(facts, first)), ...(second === null ? [] : secondLine(facts, second))];
   const headings = [
-    first === null ? 'not a greeting: nothing to explain' : words(forwarding).heading,
+    first === null ? 'not a greeting: nothing to explain' : forwardingWords(forwarding).heading,
     ...(second !== null
       ? [`the connection service1 opened to ${stack.kind === 'swarm' ? 'a replica of service2' : 'service2'}`]
       : lines[1] === undefined
@@ -606,7 +604,7 @@ export function explain(recording: Recording): Explanation {
 }
 
 function summaryOf(recording: Recording, stack: Stack, forwarding: Forwarding, publisher: ContainerJson): string {
-  const { by } = words(forwarding);
+  const { by } = forwardingWords(forwarding);
   const { version, os, rootless } = recording.engine;
   const engine = `Docker Engine ${version}${rootless ? ', rootless,' : ''} on ${os}`;
   if (stack.kind === 'compose') {
@@ -633,12 +631,12 @@ function notes(
   const out: Note[] = [];
   out.push({
     subject: `port ${port}`,
-    text: `the host port: ${words(forwarding).hostPort(target)}`,
+    text: `the host port: ${forwardingWords(forwarding).hostPort(target)}`,
   });
   const server = endpoint(ask.server.address, ask.server.port);
   out.push({
     subject: endpoint(ask.client.address, ask.client.port),
-    text: `this tool's own end (curl's, had curl asked) of ${words(forwarding).client(server)}`,
+    text: `this tool's own end (curl's, had curl asked) of ${forwardingWords(forwarding).client(server)}`,
   });
   const services = new Map<string, ContainerJson[]>();
   for (const container of recording.containers)
@@ -711,5 +709,5 @@ function whyOf(recording: Recording, stack: Stack, forwarding: Forwarding, parts
       ? ' Under Swarm, a port published in host mode goes through docker_gwbridge, the bridge of every task on this node.'
       : '';
   const tail = ` The host's loopback never reaches a container, which has a loopback of its own.${swarm}`;
-  return `${head} ${words(forwarding).why(server, service1, bridge)}${tail}`;
+  return `${head} ${forwardingWords(forwarding).why(server, service1, bridge)}${tail}`;
 }
