@@ -11,15 +11,28 @@ export interface ConnectionLimits {
   readonly requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this long. */
   readonly keepAliveTimeoutMs: number;
+  /** At most this many connections are open at once; more are closed at once. */
+  readonly maxConnections: number;
+  /** At the cap, a connection with no request in flight for this long gives way to a new one. */
+  readonly idleYieldMs: number;
 }
 
 /**
  * Fixed, not configured. A client that pools connections to one of these
  * servers (service1 to service2) must drop idle ones sooner than
  * `keepAliveTimeoutMs`, so that it, not the server, closes them, and a request
- * seldom goes out on a connection the server is closing.
+ * seldom goes out on a connection the server is closing. The cap on
+ * connections and the images' heap limits are chosen together, so that a
+ * flood cannot outgrow the heap (docs/performance.md); a client idle for a
+ * quarter of a second is not in the middle of a request.
  */
-export const LIMITS: ConnectionLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 15_000 };
+export const LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 15_000,
+  maxConnections: 512,
+  idleYieldMs: 250,
+};
 
 /** What every service reads: where to listen, how much to log. */
 export interface ServerConfig {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { setImmediate } from 'node:timers/promises';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { setImmediate, setTimeout } from 'node:timers/promises';
 import { ask, captureLogs, close, listen, sample, unavailable } from '@two-services/service-kit/testing';
 import { loadConfig } from '../src/config.ts';
 import { createServer } from '../src/server.ts';
@@ -132,6 +134,27 @@ describe('service2 address notation', { skip: noIpv6 }, () => {
       const answer = await ask({ host: '::1', port });
       assert.equal(answer.body, `Hello from [::1]:${answer.clientPort} to [::1]:${port}\n`);
     } finally {
+      await close(server);
+    }
+  });
+});
+
+describe('service2 flooded by a client other than service1', () => {
+  it('holds its connections to its cap, and a client that asks still gets in past the ones that say nothing', async () => {
+    const config = { ...CONFIG, limits: { ...CONFIG.limits, maxConnections: 2, idleYieldMs: 0 } };
+    const server = createServer(config, captureLogs('service2').logger);
+    const port = await listen(server, '127.0.0.1');
+    const silent = [connect({ host: '127.0.0.1', port }), connect({ host: '127.0.0.1', port })];
+    try {
+      for (const socket of silent) socket.on('error', () => {}).resume();
+      await Promise.all(silent.map((socket) => once(socket, 'connect')));
+      await setTimeout(20);
+      const closed = Promise.race(silent.map((socket) => once(socket, 'close')));
+      const answer = await ask({ port });
+      assert.equal(answer.status, 200);
+      await closed;
+    } finally {
+      for (const socket of silent) socket.destroy();
       await close(server);
     }
   });
