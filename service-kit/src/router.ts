@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionLimits } from './config.ts';
+import { capConnections } from './connections.ts';
 import { formatEndpoint } from './greeting.ts';
 import type { LogFields, Logger, LogLevel } from './log.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
@@ -67,7 +69,8 @@ const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * An HTTP server, not yet listening, that answers with `routes` and holds
- * clients to `limits`: slow or idle ones are answered 408 or closed.
+ * clients to `limits`: slow or idle ones are answered 408 or closed, and
+ * connections beyond the cap are closed.
  */
 export function createHttpServer(routes: Routes, limits: ConnectionLimits, observers: Observers): Server {
   const server = createServer(
@@ -80,6 +83,7 @@ export function createHttpServer(routes: Routes, limits: ConnectionLimits, obser
     createRouter(routes, observers),
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  capConnections(server, limits.maxConnections, limits.idleYieldMs);
   return server;
 }
 
@@ -110,6 +114,8 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
         // A reply Node refuses to write (a bad status or header) is the handler's failure.
         logger.log('error', 'reply refused', { requestId, method: req.method, path, error: String(error) });
       });
+      const retryAfter = sent.headers?.['retry-after'];
+      if (retryAfter !== undefined) holdConnection(req.socket, Number(retryAfter) * 1000);
       const seconds = (performance.now() - started) / 1000;
       const routeLabel = route === undefined ? UNKNOWN_ROUTE : path;
       requests.inc({ route: routeLabel, status: String(sent.status) });
@@ -163,6 +169,13 @@ function writeHead(res: ServerResponse, reply: Reply, requestId: string): void {
     'x-request-id': requestId,
     ...reply.headers,
   });
+}
+
+// A client told to retry later gets no further request read on that
+// connection until then: one that asks again at once costs nothing meanwhile.
+function holdConnection(socket: Socket, ms: number): void {
+  socket.pause();
+  setTimeout(() => socket.resume(), ms).unref();
 }
 
 /** The path of a request target, without its query string. */
