@@ -3,17 +3,20 @@ import { createHttpServer, DURATION_BUCKETS, greetingLine, HEALTH_ROUTE, metrics
 import type { Logger, Reply, Routes } from '@two-services/service-kit';
 import type { Config } from './config.ts';
 import { Service2Client } from './service2-client.ts';
-import type { RotationSources } from './addresses.ts';
+import type { ClientOptions } from './service2-client.ts';
+
+/** How long a client told 503 should wait before it asks again. */
+const RETRY_AFTER_SECONDS = '1';
 
 /**
  * Builds service1's HTTP server, not yet listening: the caller picks the
  * address, so tests can listen on port 0 and `main` on the configured one.
- * Closing the server closes its connections to service2 too. `sources` of
- * service2's addresses are for tests.
+ * Closing the server closes its connections to service2 too. The `client`
+ * options (service2's addresses, the client's bounds) are for tests.
  */
-export function createServer(config: Config, logger: Logger, sources: RotationSources = {}): Server {
+export function createServer(config: Config, logger: Logger, client: ClientOptions = {}): Server {
   const metrics = new Registry();
-  const service2 = new Service2Client(config.service2Url, config.upstreamTimeoutMs, sources);
+  const service2 = new Service2Client(config.service2Url, config.upstreamTimeoutMs, client);
   const calls = metrics.counter('service2_calls_total', 'Calls to service2, by outcome: ok, or why not.');
   const callDurations = metrics.histogram(
     'service2_call_duration_seconds',
@@ -40,7 +43,9 @@ export function createServer(config: Config, logger: Logger, sources: RotationSo
       upstreamRetried: call.retried || undefined,
     };
     if (call.outcome === 'ok') return { status: 200, body: own + call.line, log };
-    return { status: call.outcome === 'timeout' ? 504 : 502, body: `${own}${call.line}\n`, log: { ...log, upstreamError: call.line } };
+    const failed = { body: `${own}${call.line}\n`, log: { ...log, upstreamError: call.line } };
+    if (call.outcome === 'overloaded') return { status: 503, headers: { 'retry-after': RETRY_AFTER_SECONDS }, ...failed };
+    return { status: call.outcome === 'timeout' ? 504 : 502, ...failed };
   }
 
   const routes: Routes = {

@@ -19,7 +19,8 @@ export type Outcome =
   | 'too_large'
   | 'not_one_line'
   | 'failed'
-  | 'timeout';
+  | 'timeout'
+  | 'overloaded';
 
 /** What one call to service2 came to. */
 export interface CallResult {
@@ -49,6 +50,13 @@ export const IDLE_CONNECTION_MS = LIMITS.keepAliveTimeoutMs - 5_000;
 export const MAX_CONNECTIONS = 32;
 
 /**
+ * At most this many calls wait for a connection to one replica, once all
+ * MAX_CONNECTIONS are in use; a call beyond them is not sent, and service1
+ * answers 503 at once. A bound on the memory and the time a call can wait.
+ */
+export const MAX_WAITING = 256;
+
+/**
  * A connection to a replica on the same network opens in well under a
  * millisecond. One that is not open after this long goes to an address that
  * is gone (a replica stopped since the last lookup), and is given up.
@@ -73,6 +81,14 @@ const FAILURES: Readonly<Record<string, readonly [Outcome, string]>> = {
   ETIMEDOUT: ['connect_timeout', 'did not accept the connection'],
 };
 
+/** What the tests may set of a client: the address sources, and its bounds. */
+export interface ClientOptions extends RotationSources {
+  /** Connections to each replica at once; MAX_CONNECTIONS unless set. */
+  readonly maxConnections?: number;
+  /** Calls that may wait for one of them; MAX_WAITING unless set. */
+  readonly maxWaiting?: number;
+}
+
 /**
  * The client service1 calls service2 with: each call goes to the next of the
  * addresses behind the URL's host name, each address with its own keep-alive
@@ -83,18 +99,17 @@ export class Service2Client {
   readonly #url: URL;
   readonly #timeoutMs: number;
   readonly #addresses: AddressRotation;
-  readonly #agent = new ConnectTimeoutAgent({
-    keepAlive: true,
-    maxSockets: MAX_CONNECTIONS,
-    timeout: IDLE_CONNECTION_MS,
-  });
+  readonly #agent: ConnectTimeoutAgent;
+  readonly #maxWaiting: number;
 
-  constructor(url: URL, timeoutMs: number, sources: RotationSources = {}) {
+  constructor(url: URL, timeoutMs: number, { maxConnections = MAX_CONNECTIONS, maxWaiting = MAX_WAITING, ...sources }: ClientOptions = {}) {
     this.#url = url;
     this.#timeoutMs = timeoutMs;
     // URL keeps the brackets of an IPv6 literal; a socket address has none.
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.#addresses = new AddressRotation(host, sources);
+    this.#agent = new ConnectTimeoutAgent({ keepAlive: true, maxSockets: maxConnections, timeout: IDLE_CONNECTION_MS });
+    this.#maxWaiting = maxWaiting;
   }
 
   /**
@@ -151,16 +166,21 @@ export class Service2Client {
   }
 
   // One try; `done` hears how it ended, and whether it went out on a pooled connection.
-  #send(address: string, requestId: string, done: (attempt: Attempt, reusedSocket: boolean) => void): ClientRequest {
+  // Not sent when as many calls to that address wait already as may.
+  #send(address: string, requestId: string, done: (attempt: Attempt, reusedSocket: boolean) => void): ClientRequest | undefined {
+    const port = this.#url.port || '80';
+    if ((this.#agent.requests[this.#agent.getName({ host: address, port })]?.length ?? 0) >= this.#maxWaiting) {
+      const line = `service1 is overloaded: ${this.#maxWaiting} calls to service2 wait already`;
+      done({ outcome: 'overloaded', line, upstreamStatus: undefined }, false);
+      return undefined;
+    }
     const headers = { host: this.#url.host, 'x-request-id': requestId };
-    const req = request(
-      { agent: this.#agent, host: address, port: this.#url.port || 80, path: this.#url.pathname + this.#url.search, headers },
-      (res) =>
-        readGreeting(
-          res,
-          () => req.destroy(),
-          (attempt) => done(attempt, req.reusedSocket),
-        ),
+    const req = request({ agent: this.#agent, host: address, port, path: this.#url.pathname + this.#url.search, headers }, (res) =>
+      readGreeting(
+        res,
+        () => req.destroy(),
+        (attempt) => done(attempt, req.reusedSocket),
+      ),
     );
     req.on('error', (error: NodeJS.ErrnoException) => done(failure(error), req.reusedSocket));
     req.end();

@@ -5,8 +5,9 @@ import { LIMITS } from '@two-services/service-kit';
 import type { LogLevel } from '@two-services/service-kit';
 import { ask, captureLogs, close, listen } from '@two-services/service-kit/testing';
 import type { Answer, Ask, CapturedLogs } from '@two-services/service-kit/testing';
-import type { LookupAll, RotationSources } from '../src/addresses.ts';
+import type { LookupAll } from '../src/addresses.ts';
 import type { Config } from '../src/config.ts';
+import type { ClientOptions } from '../src/service2-client.ts';
 import { createServer } from '../src/server.ts';
 import { FakeService2, likeService2 } from './fake-service2.ts';
 
@@ -98,7 +99,8 @@ export interface Service1Options {
   readonly upstreamTimeoutMs?: number;
   /** Where service1 listens (default 127.0.0.1). */
   readonly host?: string;
-  readonly sources?: RotationSources;
+  /** Options of its client to service2: its addresses, its bounds. */
+  readonly client?: ClientOptions;
   readonly logLevel?: LogLevel;
 }
 
@@ -133,10 +135,10 @@ export function inFrontOfFakeService2(): { readonly service2: FakeService2; read
 /** Builds service1 with createServer, as main does, and listens on a free port. */
 export async function startService1(
   service2Url: URL,
-  { upstreamTimeoutMs = 2_000, host = '127.0.0.1', sources = {}, logLevel = 'debug' }: Service1Options = {},
+  { upstreamTimeoutMs = 2_000, host = '127.0.0.1', client = {}, logLevel = 'debug' }: Service1Options = {},
 ): Promise<Service1> {
   const logs = captureLogs('service1', logLevel);
-  const server = createServer(configFor(service2Url, upstreamTimeoutMs), logs.logger, sources);
+  const server = createServer(configFor(service2Url, upstreamTimeoutMs), logs.logger, client);
   const port = await listen(server, host);
   return {
     server,

@@ -65,7 +65,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     let answer: readonly string[] = ['127.0.0.1'];
     const dns = resolver(() => answer);
     const clock = fakeClock();
-    const service1 = await startService1(new URL(`http://service2:${service2.port}/`), { sources: { lookup: dns.lookup, now: clock.now } });
+    const service1 = await startService1(new URL(`http://service2:${service2.port}/`), { client: { lookup: dns.lookup, now: clock.now } });
     try {
       assert.equal((await service1.ask()).status, 200);
       answer = [];
@@ -134,7 +134,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
 
   it('answers 502 when the name cannot be looked up for now (EAI_AGAIN), and does not try again', async () => {
     const dns = resolver(() => Object.assign(new Error('getaddrinfo EAI_AGAIN service2'), { code: 'EAI_AGAIN' }));
-    const service1 = await startService1(new URL('http://service2:8002/'), { sources: { lookup: dns.lookup, now: fakeClock().now } });
+    const service1 = await startService1(new URL('http://service2:8002/'), { client: { lookup: dns.lookup, now: fakeClock().now } });
     try {
       const answer = await service1.ask();
       assert.equal(answer.status, 502);
@@ -148,7 +148,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
 
   it("answers 502 in the lookup's own words when it fails without an error code", async () => {
     const dns = resolver(() => new Error('resolver gone'));
-    const service1 = await startService1(new URL('http://service2:8002/'), { sources: { lookup: dns.lookup, now: fakeClock().now } });
+    const service1 = await startService1(new URL('http://service2:8002/'), { client: { lookup: dns.lookup, now: fakeClock().now } });
     try {
       const answer = await service1.ask();
       assert.equal(answer.status, 502);

@@ -238,7 +238,7 @@ describe("service1's calls to service2", { timeout: 10_000 }, () => {
   it("calls service2 by name with GET on the URL's path and query, the URL's host as Host", async () => {
     const service2 = await new FakeService2().start();
     const dns = resolver(() => ['127.0.0.1']);
-    const service1 = await startService1(new URL(`http://service2:${service2.port}/greet?x=1`), { sources: { lookup: dns.lookup } });
+    const service1 = await startService1(new URL(`http://service2:${service2.port}/greet?x=1`), { client: { lookup: dns.lookup } });
     try {
       const answer = await service1.ask({ method: 'HEAD' });
       assert.equal(answer.status, 200);
