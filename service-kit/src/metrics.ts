@@ -120,7 +120,8 @@ class EventLoopDelay implements Metric {
 /**
  * The metrics of one service, written out in the Prometheus text format. It
  * starts with the series every Prometheus client library exports for its
- * process: resident memory, CPU time, start time, and the event loop's delay.
+ * process: resident memory, CPU time, start time, V8's heap, and the event
+ * loop's delay.
  */
 export class Registry {
   readonly #metrics: Metric[] = [
@@ -135,6 +136,13 @@ export class Registry {
       'gauge',
       () => performance.timeOrigin / 1000,
     ),
+    new Sampled(
+      'nodejs_heap_size_used_bytes',
+      'Process heap size used from Node.js in bytes.',
+      'gauge',
+      () => process.memoryUsage().heapUsed,
+    ),
+    new Sampled('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', 'gauge', () => process.memoryUsage().heapTotal),
     new EventLoopDelay(),
   ];
 

@@ -68,6 +68,8 @@ describe('Registry', () => {
       'process_resident_memory_bytes gauge',
       'process_cpu_seconds_total counter',
       'process_start_time_seconds gauge',
+      'nodejs_heap_size_used_bytes gauge',
+      'nodejs_heap_size_total_bytes gauge',
       'nodejs_eventloop_delay_seconds summary',
       'a_total counter',
       'b_seconds histogram',
@@ -80,6 +82,8 @@ describe('Registry', () => {
       '# HELP process_resident_memory_bytes Resident memory size in bytes.',
       '# HELP process_cpu_seconds_total User and system CPU time spent in seconds.',
       '# HELP process_start_time_seconds Start time of the process since the Unix epoch in seconds.',
+      '# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.',
+      '# HELP nodejs_heap_size_total_bytes Process heap size from Node.js in bytes.',
       '# HELP nodejs_eventloop_delay_seconds How late the event loop ran a timer, since the process started.',
     ]);
   });
@@ -92,7 +96,7 @@ describe('Registry', () => {
     for (const line of lines) assert.match(line, /^(# (HELP|TYPE) [a-z_]+ \S.*|[a-z_]+(\{[^}]*\})? \S+)$/);
   });
 
-  it('reports this process: its memory, CPU time and start time', () => {
+  it('reports this process: its memory, CPU time, start time and heap', () => {
     const cpuBefore = process.cpuUsage();
     const text = new Registry().render();
     const cpuAfter = process.cpuUsage();
@@ -104,6 +108,10 @@ describe('Registry', () => {
     assert.ok(cpu >= (cpuBefore.user + cpuBefore.system) / 1e6 && cpu <= (cpuAfter.user + cpuAfter.system) / 1e6, `${cpu} s`);
     const started = (Date.now() - process.uptime() * 1000) / 1000;
     assert.ok(Math.abs(value('process_start_time_seconds') - started) < 2);
+    const { heapUsed, heapTotal } = process.memoryUsage();
+    assert.ok(Math.abs(value('nodejs_heap_size_used_bytes') - heapUsed) < heapUsed / 2);
+    assert.ok(Math.abs(value('nodejs_heap_size_total_bytes') - heapTotal) < heapTotal / 2);
+    assert.ok(value('nodejs_heap_size_used_bytes') <= value('nodejs_heap_size_total_bytes'));
   });
 
   it('reports the event loop delay in seconds once it has been sampled', async () => {
