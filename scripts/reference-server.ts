@@ -1,7 +1,7 @@
 // The benchmark's reference: one bare Node HTTP hop that answers a greeting
 // line from its socket, with none of the services' routing, logging or checks.
 // PORT, and HOST (default 127.0.0.1; 0.0.0.0 in a container, to be published).
-// No types: the benchmark runs it as JavaScript (see startReference in bench.ts).
+// No types: the benchmark runs it as JavaScript (see referenceScript in bench.ts).
 import { createServer } from 'node:http';
 
 const port = Number(process.env['PORT']);

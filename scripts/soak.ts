@@ -3,26 +3,36 @@
 // Builds both services and starts on 127.0.0.1 service2 and service1 in front
 // of it, each as its image starts it (the Dockerfile's CMD and ENV
 // NODE_OPTIONS, which --node-options replaces), logging at the default level
-// to /dev/null. Loads service1 with wrk, 256 connections for 60 s, reads each
+// to files. Loads service1 with wrk, 256 connections for 60 s, reads each
 // process's VmRSS every second, prints a row every 10 s, then a verdict
 // against the targets; exits 1 when one is missed.
 //
 //   npm run soak -- [--seconds 60] [--connections 256] [--node-options=--max-semi-space-size=4]
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { count, HOST, imageStart, ms, printTable, requireWrk, rssMB, startServices, stopChildren, wrk } from './bench.ts';
+import {
+  buildServices,
+  count,
+  cpuSecondsOf,
+  HOST,
+  imageStart,
+  ms,
+  printTable,
+  requireWrk,
+  rssMB,
+  startServices,
+  stopChildren,
+  wrk,
+} from './bench.ts';
 import type { Load } from './bench.ts';
 import { waitForOk } from './docker.ts';
 
 const MAX_RSS_MB = 100;
 const MAX_GROWTH = 0.1;
 const MAX_LATENCY_MS = 5_000;
-/** Linux reports CPU time in /proc in ticks of 1/100 s (USER_HZ), whatever the kernel's own HZ. */
-const TICKS_PER_SECOND = 100;
 
 /** One service's readings, one per second; index 0 is taken just before the load. */
 interface Samples {
@@ -41,12 +51,6 @@ function options(): { seconds: number; connections: number; nodeOptions: string 
     },
   });
   return { seconds: Number(values.seconds), connections: Number(values.connections), nodeOptions: values['node-options'] };
-}
-
-function cpuSecondsOf(pid: number): number {
-  // Fields after the parenthesized command name; utime and stime are the 14th and 15th of the line.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 function sample(of: Samples): void {
@@ -112,6 +116,7 @@ function verdict(load: Load, services: readonly Samples[], seconds: number): boo
 async function main(): Promise<boolean> {
   requireWrk('soak');
   const { seconds, connections, nodeOptions } = options();
+  await buildServices();
   const { service2, service1 } = await startServices(nodeOptions);
   const url = `http://${HOST}:${service1.port}/`;
   await waitForOk(url, 10_000);
@@ -119,7 +124,7 @@ async function main(): Promise<boolean> {
   const shownOptions = nodeOptions ?? `${imageStart('service1').nodeOptions} (the Dockerfiles')`;
   process.stdout.write(
     `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, NODE_OPTIONS=${shownOptions}\n` +
-      `service1 → service2 on ${HOST}, logs at LOG_LEVEL=info to /dev/null; wrk, ${connections} connections for ${seconds} s\n`,
+      `service1 → service2 on ${HOST}, logs at LOG_LEVEL=info to files; wrk, ${connections} connections for ${seconds} s\n`,
   );
   const services = [samplesOf('service1', service1.child), samplesOf('service2', service2.child)];
   for (const service of services) sample(service);
