@@ -162,6 +162,7 @@ export interface ContainerInfo {
   readonly State: {
     readonly Status: string;
     readonly ExitCode: number;
+    readonly OOMKilled: boolean;
     readonly StartedAt: string;
     readonly Health?: { readonly Status: string; readonly Log: ReadonlyArray<{ readonly End: string; readonly ExitCode: number }> };
   };
