@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { explainStack, publishedPort } from '@two-services/explain';
 import { sample } from '@two-services/service-kit/testing';
 import {
   ComposeProject,
@@ -20,17 +21,16 @@ import {
   privileges,
   publishedPorts,
   run,
-  SERVICE1_PORT,
   UNPRIVILEGED,
-  URL_ON_HOST,
   waitFor,
   waitForHealthy,
   waitForOk,
-} from '../scripts/docker.ts';
-import type { Answer, ContainerInfo } from '../scripts/docker.ts';
-import { explainStack } from '../scripts/explain.ts';
-import { verify } from '../scripts/explain/verify.ts';
+} from '../harness/docker.ts';
+import type { Answer, ContainerInfo } from '../harness/docker.ts';
+import { verify } from './verify-explanation.ts';
 const UPSTREAM_TIMEOUT_MS = 2_000;
+const SERVICE1_PORT = publishedPort();
+const URL_ON_HOST = `http://localhost:${SERVICE1_PORT}/`;
 const clis = await installedComposeClis();
 
 it('finds a Compose front end to test with', () => {
@@ -39,7 +39,7 @@ it('finds a Compose front end to test with', () => {
 
 for (const cli of clis) {
   describe(`the stack under ${cli.label}`, { timeout: 10 * 60_000 }, () => {
-    const project = new ComposeProject(cli, `e2e-${cli.file === 'docker' ? 'v2' : 'v1'}`);
+    const project = new ComposeProject(cli, `e2e-${cli.file === 'docker' ? 'v2' : 'v1'}`, SERVICE1_PORT);
     const ids = { service1: '', service2: '' };
     let service1: ContainerInfo;
     let service2: ContainerInfo;

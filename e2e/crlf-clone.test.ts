@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ComposeProject, inspectContainer, installedComposeClis, ROOT, run, waitForHealthy, waitForOk } from '../scripts/docker.ts';
+import { ComposeProject, inspectContainer, installedComposeClis, ROOT, run, waitForHealthy, waitForOk } from '../harness/docker.ts';
+import { publishedPort } from '@two-services/explain';
 
 const clis = await installedComposeClis();
 const clone = mkdtempSync(join(tmpdir(), 'crlf-clone-'));
@@ -29,7 +30,7 @@ it('checks every text file out with LF, though core.autocrlf=true asks for CRLF'
 
 for (const cli of clis) {
   describe(`a core.autocrlf=true clone under ${cli.label}`, { timeout: 5 * 60_000 }, () => {
-    const project = new ComposeProject(cli, `e2e-crlf-${cli.file === 'docker' ? 'v2' : 'v1'}`, undefined, [
+    const project = new ComposeProject(cli, `e2e-crlf-${cli.file === 'docker' ? 'v2' : 'v1'}`, publishedPort(), [
       join(clone, 'docker-compose.yaml'),
     ]);
 

@@ -16,15 +16,16 @@ import {
   UNPRIVILEGED,
   waitForHealthy,
   waitForOk,
-} from '../scripts/docker.ts';
-import type { ContainerInfo } from '../scripts/docker.ts';
+} from '../harness/docker.ts';
+import type { ContainerInfo } from '../harness/docker.ts';
+import { publishedPort } from '@two-services/explain';
 
 const skip = (await isInstalled(PODMAN_COMPOSE))
   ? false
   : 'podman-compose is not installed here (../shared/docker/provision --podman installs it with Podman)';
 
 describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () => {
-  const project = new ComposeProject(PODMAN_COMPOSE, 'e2e-podman');
+  const project = new ComposeProject(PODMAN_COMPOSE, 'e2e-podman', publishedPort());
   let service1: ContainerInfo;
   let service2: ContainerInfo;
 

@@ -8,12 +8,13 @@ import { Agent } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { get, inspectContainer, installedComposeClis, run, URL_ON_HOST, waitFor, waitForOk } from '../scripts/docker.ts';
-import type { Answer } from '../scripts/docker.ts';
-import { explainStack } from '../scripts/explain.ts';
-import { verify } from '../scripts/explain/verify.ts';
+import { explainStack, publishedPort } from '@two-services/explain';
+import { get, inspectContainer, installedComposeClis, run, waitFor, waitForOk } from '../harness/docker.ts';
+import type { Answer } from '../harness/docker.ts';
+import { verify } from './verify-explanation.ts';
 
 const STACK = 'e2e-swarm';
+const URL_ON_HOST = `http://localhost:${publishedPort()}/`;
 const LINE = /^Hello from (\S+):(\d+) to (\S+):(\d+)$/;
 
 /** The running containers of one of the stack's services. */

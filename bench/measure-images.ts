@@ -3,7 +3,7 @@
 // Works on a copy of the repository in a temporary directory, so that it never
 // touches the working tree, under a Compose project and image tags of its own
 // (measure-images, measure-images/service1:1.0.0, …), so that it never
-// replaces what another stack runs, published on SERVICE1_PORT (default 38001).
+// replaces what another stack runs, published on BENCH_PORT (default 28001).
 // Prints: a cold build with no layer cache; what each runtime image adds to
 // the base image and holds; `up -d` until the first 200; each container from
 // start to healthy; a one-line edit to service1/src/main.ts, then
@@ -13,8 +13,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BASE_IMAGE, composeCli, PUBLISHED_PORT } from './bench.ts';
-import { ComposeProject, inspectContainer, ROOT, run, waitForHealthy } from './docker.ts';
+import { ComposeProject, composeCli, inspectContainer, ROOT, run, waitForHealthy } from '../harness/docker.ts';
+import { BASE_IMAGE, benchPort } from './containers.ts';
 
 const PROJECT = 'measure-images';
 const IMAGES = { service1: `${PROJECT}/service1:1.0.0`, service2: `${PROJECT}/service2:1.0.0` } as const;
@@ -94,7 +94,7 @@ async function measure(stack: ComposeProject, dir: string): Promise<{ cold: numb
 
 async function main(): Promise<boolean> {
   const { dir, files } = copyOfCheckout();
-  const stack = new ComposeProject(await composeCli(), PROJECT, PUBLISHED_PORT, files);
+  const stack = new ComposeProject(await composeCli(), PROJECT, benchPort(), files);
   console.log(`a copy of the checkout in ${dir}; project ${PROJECT}, published on port ${stack.port}`);
   try {
     const { cold, edit } = await measure(stack, dir);

@@ -1,3 +1,6 @@
+// What the e2e tests and the benchmarks share of Docker and HTTP: running a
+// command, a Compose project, docker inspect, waiting for an answer. Nothing
+// the services or explain run imports it.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import type { Agent } from 'node:http';
@@ -5,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { publishedPort } from './explain.ts';
 
 const exec = promisify(execFile);
 
@@ -65,11 +67,13 @@ export async function installedComposeClis(): Promise<ComposeCli[]> {
   return found;
 }
 
-/** The host port service1 is published on, as `npm run explain` reads it. */
-export const SERVICE1_PORT = publishedPort();
-
-/** service1 as the host reaches it. */
-export const URL_ON_HOST = `http://localhost:${SERVICE1_PORT}/`;
+/** The Compose front end to use where one is enough: v2 when installed, else v1. */
+export async function composeCli(): Promise<ComposeCli> {
+  const clis = await installedComposeClis();
+  const cli = clis.find((candidate) => candidate.file === 'docker') ?? clis[0];
+  if (cli === undefined) throw new Error('neither docker compose (v2) nor docker-compose (v1) is installed');
+  return cli;
+}
 
 /**
  * This repository's docker-compose.yaml (or `files`), run as one named
@@ -81,7 +85,7 @@ export class ComposeProject {
   readonly port: number;
   readonly files: readonly string[];
 
-  constructor(cli: ComposeCli, name: string, port = SERVICE1_PORT, files: readonly string[] = [`${ROOT}docker-compose.yaml`]) {
+  constructor(cli: ComposeCli, name: string, port: number, files: readonly string[] = [`${ROOT}docker-compose.yaml`]) {
     this.cli = cli;
     this.name = name;
     this.port = port;

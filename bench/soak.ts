@@ -13,22 +13,11 @@ import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import {
-  buildServices,
-  count,
-  cpuSecondsOf,
-  HOST,
-  imageStart,
-  ms,
-  printTable,
-  requireWrk,
-  rssMB,
-  startServices,
-  stopChildren,
-  wrk,
-} from './bench.ts';
-import type { Load } from './bench.ts';
-import { waitForOk } from './docker.ts';
+import { waitForOk } from '../harness/docker.ts';
+import { count, ms, printTable } from './figures.ts';
+import { buildServices, cpuSecondsOf, HOST, imageStart, rssMB, startServices, stopChildren } from './processes.ts';
+import { requireWrk, wrk } from './wrk.ts';
+import type { Load } from './wrk.ts';
 
 const MAX_RSS_MB = 100;
 const MAX_GROWTH = 0.1;

@@ -2,9 +2,9 @@
 // names, checked against the live engine by other means than the tool's own
 // (docker inspect and docker port per container, /sys and /proc inside it).
 import { existsSync } from 'node:fs';
-import { run, tcpSockets } from '../docker.ts';
-import { canonical } from './model.ts';
-import type { Explanation, Part } from './model.ts';
+import { canonical } from '@two-services/explain';
+import type { Explanation, Part } from '@two-services/explain';
+import { run, tcpSockets } from '../harness/docker.ts';
 
 async function docker(...args: string[]): Promise<string> {
   return (await run('docker', args)).stdout;

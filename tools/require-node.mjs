@@ -3,7 +3,7 @@
 // (Node before 22.18 cannot run the TypeScript sources). Plain JavaScript
 // that any Node runs. `npm ci` checks the same field itself (.npmrc).
 //
-//   node scripts/require-node.mjs
+//   node tools/require-node.mjs
 import { readFileSync } from 'node:fs';
 
 const range = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;

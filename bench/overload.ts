@@ -1,6 +1,6 @@
 // npm run overload: what the stack as shipped does under more clients than it
 // can serve. Builds and starts docker-compose.yaml under a project of its own
-// on SERVICE1_PORT (default 38001), then:
+// on BENCH_PORT (default 28001), then:
 //   - a flood of wrk at 2,000 and at 10,000 connections, 20 s each, with a
 //     plain client (one request at a time, a new connection each) beside it;
 //   - 5,000 connections that never send a request, and a plain request beside them.
@@ -16,10 +16,12 @@ import type { Socket } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { composeCli, count, ms, printTable, PUBLISHED_PORT, removeReferences, requireWrk, startBareContainer, wrk } from './bench.ts';
-import { ComposeProject, get, inspectContainer, run } from './docker.ts';
-import type { Answer, ContainerInfo } from './docker.ts';
-import { hostFacts } from './explain/engine.ts';
+import { hostFacts } from '@two-services/explain';
+import { ComposeProject, composeCli, get, inspectContainer, run } from '../harness/docker.ts';
+import type { Answer, ContainerInfo } from '../harness/docker.ts';
+import { benchPort, removeReferences, startBareContainer } from './containers.ts';
+import { count, ms, printTable } from './figures.ts';
+import { requireWrk, wrk } from './wrk.ts';
 
 const SERVICES = ['service1', 'service2'] as const;
 const MIN_OK_PER_SECOND = 1_000;
@@ -279,7 +281,7 @@ async function main(): Promise<boolean> {
   });
   const seconds = Number(values.seconds);
   const floods = values.floods.split(',').map(Number);
-  const stack = new ComposeProject(await composeCli(), 'perf-overload', PUBLISHED_PORT);
+  const stack = new ComposeProject(await composeCli(), 'perf-overload', benchPort());
   const overload = await Overload.start(stack);
   process.stdout.write(
     `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Docker ` +

@@ -5,30 +5,15 @@
 //
 //   npm run explain                       aligned plain text
 //   npm run explain -- --markdown         the same, as the section report.md holds
-//   npm run -s explain -- --record        the raw facts, as JSON: how scripts/test/fixtures were made
+//   npm run -s explain -- --record        the raw facts, as JSON: how test/fixtures were made
 //   npm run explain -- --replay FILE      explain a recorded run instead of the live stack
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExplainError, record } from './explain/engine.ts';
-import { explain } from './explain/model.ts';
-import type { Explanation, Recording } from './explain/model.ts';
-import { markdown, text } from './explain/render.ts';
-
-export type { Explanation, Note, Part } from './explain/model.ts';
-
-/** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml and docker-stack.yaml read it, or 8001. */
-export function publishedPort(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env['SERVICE1_PORT'] || '8001';
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) throw new ExplainError(`SERVICE1_PORT must be a port number 1-65535, got "${raw}"`);
-  return port;
-}
-
-/** Asks the stack published on `port` once and explains its answer. */
-export async function explainStack(port: number = publishedPort()): Promise<Explanation> {
-  return explain(await record(port));
-}
+import { ExplainError, record } from './engine.ts';
+import { explainStack, publishedPort } from './index.ts';
+import { explain } from './model.ts';
+import type { Recording } from './model.ts';
+import { markdown, text } from './render.ts';
 
 /** A recording made by --record (or a fixture). */
 function replay(file: string): Recording {
@@ -56,16 +41,14 @@ async function main(argv: readonly string[]): Promise<number> {
   return 1;
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename) {
-  try {
-    process.exitCode = await main(process.argv.slice(2));
-  } catch (error) {
-    // One clear line for what the user can act on; the whole story for a bug.
-    process.stderr.write(
-      error instanceof ExplainError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
-        ? `explain: ${(error as Error).message}\n`
-        : `${(error as Error).stack}\n`,
-    );
-    process.exitCode = 1;
-  }
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // One clear line for what the user can act on; the whole story for a bug.
+  process.stderr.write(
+    error instanceof ExplainError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+      ? `explain: ${(error as Error).message}\n`
+      : `${(error as Error).stack}\n`,
+  );
+  process.exitCode = 1;
 }

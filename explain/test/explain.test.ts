@@ -1,5 +1,5 @@
-// npm run explain, on recorded runs: scripts/test/fixtures holds what
-// `node scripts/explain.ts --record` wrote against real stacks on Docker 20.10
+// npm run explain, on recorded runs: explain/test/fixtures holds what
+// `node explain/src/main.ts --record` wrote against real stacks on Docker 20.10
 // (docker inspect of the containers and networks, what each container sees
 // from inside, docker-proxy from /proc), all published on host port 28001:
 //   compose-v2.json    `docker compose up` in a folder named two-services: the run report.md explains
@@ -17,13 +17,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { canonical, explain } from '../explain/model.ts';
-import type { Explanation, Part, Recording } from '../explain/model.ts';
-import { markdown, text } from '../explain/render.ts';
+import { canonical, explain } from '../src/model.ts';
+import type { Explanation, Part, Recording } from '../src/model.ts';
+import { markdown, text } from '../src/render.ts';
 
 const exec = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url));
-const CLI = fileURLToPath(new URL('../explain.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPORT = fileURLToPath(new URL('../../report.md', import.meta.url));
 
 function recorded(name: string): Recording {
@@ -353,7 +353,7 @@ describe('what npm run explain prints', () => {
       assert.equal(
         section,
         markdown(explain(recorded(fixture))),
-        `report.md's ${fixture} section: regenerate it with node scripts/explain.ts --markdown --replay scripts/test/fixtures/${fixture}`,
+        `report.md's ${fixture} section: regenerate it with node explain/src/main.ts --markdown --replay explain/test/fixtures/${fixture}`,
       );
     }
   });
@@ -386,7 +386,7 @@ async function withDocker(
   }
 }
 
-describe('node scripts/explain.ts', () => {
+describe('node explain/src/main.ts', () => {
   it('says in one line, and exits 1, when no container publishes the port: the stack is not up', async () => {
     const result = await withDocker('exit 0', { SERVICE1_PORT: '28001' });
     assert.deepEqual(result, {
