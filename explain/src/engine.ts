@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import type { Ask, ContainerJson, EngineFacts, HostFacts, Inside, NetworkJson, Recording } from './model.ts';
+import type { Exchange, ContainerJson, EngineFacts, HostFacts, Inside, NetworkJson, Recording } from './facts.ts';
 
 const exec = promisify(execFile);
 
@@ -33,7 +33,7 @@ async function inspect<T>(kind: 'container' | 'network', names: readonly string[
 }
 
 /** One GET of `localhost:port`, on a connection of its own, and both ends of that connection. */
-function askOnce(port: number): Promise<Ask> {
+function askOnce(port: number): Promise<Exchange> {
   const url = `http://localhost:${port}/`;
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, timeout: 10_000 }, (res) => {

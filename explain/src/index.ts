@@ -2,11 +2,11 @@
 // and the facts and reader it is made of.
 import { ExplainError, record } from './engine.ts';
 import { explain } from './model.ts';
-import type { Explanation } from './model.ts';
+import type { Explanation } from './facts.ts';
 
 export { ExplainError, hostFacts } from './engine.ts';
 export { canonical } from './model.ts';
-export type { Explanation, Note, Part } from './model.ts';
+export type { ContainerJson, Explanation, NetworkJson, Note, Part } from './facts.ts';
 
 /** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml and docker-stack.yaml read it, or 8001. */
 export function publishedPort(env: NodeJS.ProcessEnv = process.env): number {

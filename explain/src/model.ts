@@ -3,169 +3,10 @@
 // every address and port of one answer out. No I/O here, so that the unit
 // tests can replay recorded runs.
 import { BlockList, isIP } from 'node:net';
+import type { ContainerJson, EngineFacts, Explanation, Forwarding, HostFacts, NetworkJson, Note, Part, Recording, Stack } from './facts.ts';
+import { endpoint, forwardingWords, range, say } from './words.ts';
 
-/** One end of a TCP connection. */
-export interface Endpoint {
-  readonly address: string;
-  readonly port: number;
-}
-
-/** The one request the tool made, and what it got. */
-export interface Ask {
-  readonly url: string;
-  readonly status: number;
-  readonly body: string;
-  /** The tool's own end of the connection (curl's, had curl asked). */
-  readonly client: Endpoint;
-  /** The host's end it reached: a listener on the published port. */
-  readonly server: Endpoint;
-}
-
-/** A port binding, as `docker inspect` (and `docker port`) shows it. */
-export interface BindingJson {
-  readonly HostIp: string;
-  readonly HostPort: string;
-}
-
-/** The parts of `docker inspect <container>` read here. */
-export interface ContainerJson {
-  readonly Id: string;
-  readonly Name: string;
-  readonly Config: {
-    readonly Labels: Readonly<Record<string, string>> | null;
-    readonly ExposedPorts?: Readonly<Record<string, unknown>> | null;
-  };
-  readonly NetworkSettings: {
-    readonly Ports: Readonly<Record<string, readonly BindingJson[] | null>> | null;
-    readonly Networks: Readonly<
-      Record<
-        string,
-        { readonly IPAddress: string; readonly GlobalIPv6Address: string; readonly Gateway: string; readonly IPv6Gateway: string }
-      >
-    > | null;
-  };
-}
-
-/** The parts of `docker network inspect` read here. */
-export interface NetworkJson {
-  readonly Name: string;
-  readonly Id: string;
-  readonly Driver: string;
-  readonly Internal: boolean;
-  readonly EnableIPv6: boolean;
-  readonly IPAM: { readonly Config: ReadonlyArray<{ readonly Subnet?: string; readonly Gateway?: string }> | null };
-  readonly Options: Readonly<Record<string, string>> | null;
-  readonly Containers: Readonly<
-    Record<string, { readonly Name: string; readonly MacAddress: string; readonly IPv4Address: string; readonly IPv6Address: string }>
-  > | null;
-}
-
-/** What a container's own Node says from inside it (`docker exec`). */
-export interface Inside {
-  /** os.networkInterfaces(), reduced to addresses and MACs. */
-  readonly interfaces: Readonly<Record<string, ReadonlyArray<{ readonly address: string; readonly mac: string }>>>;
-  /** TCP ports in state LISTEN, from /proc/net/tcp and tcp6. */
-  readonly listening: readonly number[];
-  /** net.ipv4.ip_local_port_range: where the kernel takes ephemeral ports. */
-  readonly portRange: readonly [number, number] | null;
-}
-
-/** What the host says about how its port reaches the container. */
-export interface HostFacts {
-  /** docker-proxy processes for the asked port, from /proc. */
-  readonly proxies: ReadonlyArray<{ readonly pid: number; readonly args: readonly string[] }>;
-  /** dockerd's arguments, or null when /proc shows no dockerd (Docker Desktop, a remote engine). */
-  readonly dockerd: readonly string[] | null;
-  /** /etc/docker/daemon.json, or null when there is none. */
-  readonly daemonJson: string | null;
-  readonly portRange: readonly [number, number] | null;
-}
-
-/** What the engine says of itself (`docker info`). */
-export interface EngineFacts {
-  /** ServerVersion. */
-  readonly version: string;
-  /** OperatingSystem: the host's distribution, or `Docker Desktop`, whose engine runs in a VM. */
-  readonly os: string;
-  /** Whether it runs rootless (`name=rootless` among its SecurityOptions). */
-  readonly rootless: boolean;
-}
-
-/** Everything the explanation is made from: what the unit tests' fixtures hold. */
-export interface Recording {
-  /** The host port asked. */
-  readonly port: number;
-  readonly ask: Ask;
-  /** `docker inspect` of every container of the stack. */
-  readonly containers: readonly ContainerJson[];
-  /** `docker network inspect` of every network they are on (and docker_gwbridge under Swarm). */
-  readonly networks: readonly NetworkJson[];
-  /** By container id. */
-  readonly insides: Readonly<Record<string, Inside>>;
-  readonly engine: EngineFacts;
-  readonly host: HostFacts;
-}
-
-export type Stack =
-  | { readonly kind: 'compose'; readonly name: string; readonly cli: 'v1' | 'v2'; readonly version: string }
-  | { readonly kind: 'swarm'; readonly name: string };
-
-export interface ProxyListener {
-  readonly pid: number;
-  readonly listen: string;
-  readonly target: string;
-}
-
-/** How the host port reaches service1. */
-export type Forwarding =
-  | { readonly kind: 'docker-proxy'; readonly listeners: readonly ProxyListener[] }
-  | { readonly kind: 'nat'; readonly evidence: string }
-  /** Docker Desktop: a proxy of its own on the host, the engine in a VM, out of sight. */
-  | { readonly kind: 'desktop' }
-  /** Rootless Docker: rootlesskit's port driver on the host, the engine in a namespace of its own. */
-  | { readonly kind: 'rootless' }
-  | { readonly kind: 'unknown' };
-
-/** One address or port of the answer, and what it is on this machine. */
-export interface Part {
-  readonly line: 1 | 2;
-  readonly end: 'from' | 'to';
-  readonly kind: 'address' | 'port';
-  /** As the answer wrote it, IPv6 without brackets. */
-  readonly value: string;
-  readonly role: 'gateway' | 'container' | 'ephemeral' | 'listening' | 'unknown';
-  /** The network the address is on, or the connection ran over. */
-  readonly network?: string | undefined;
-  readonly containerId?: string | undefined;
-  readonly container?: string | undefined;
-  readonly service?: string | undefined;
-  /** The interface inside the container; for a gateway, the host's bridge. */
-  readonly interface?: string | undefined;
-  /** For a listening port, the host ports it is published on. */
-  readonly published?: readonly string[] | undefined;
-  readonly text: string;
-}
-
-/** Something the answer does not show. */
-export interface Note {
-  readonly subject: string;
-  readonly text: string;
-}
-
-export interface Explanation {
-  readonly ask: Ask;
-  /** The answer's lines, without the final newline. */
-  readonly lines: readonly string[];
-  readonly stack: Stack;
-  readonly forwarding: Forwarding;
-  readonly summary: string;
-  /** A heading for each line of the answer. */
-  readonly headings: readonly string[];
-  /** Every address and port of the answer, in the order written. */
-  readonly parts: readonly Part[];
-  readonly absent: readonly Note[];
-  readonly why: string;
-}
+export type * from './facts.ts';
 
 const LINE = /^Hello from (\[[0-9a-f:.]+\]|[0-9.]+):(\d+) to (\[[0-9a-f:.]+\]|[0-9.]+):(\d+)$/i;
 
@@ -174,11 +15,6 @@ export function canonical(address: string): string {
   const bare = address.replace(/^\[(.*)\]$/, '$1').replace(/\/\d+$/, '');
   // The URL parser writes IPv6 the one standard way (RFC 5952).
   return isIP(bare) === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare;
-}
-
-/** host:port, IPv6 in brackets. */
-export function endpoint(address: string, port: number | string): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** One container on one network. */
@@ -257,87 +93,6 @@ function forwardingOf(host: HostFacts, engine: EngineFacts): Forwarding {
   return { kind: 'unknown' };
 }
 
-/** What the explanation says of how the host port reaches service1: every sentence of one kind of forwarding together. */
-interface ForwardingWords {
-  /** Who serves the host port, for the summary. */
-  readonly by: string;
-  /** Line 1's heading. */
-  readonly heading: string;
-  /** Line 1's source port, given this tool's own and the host's ephemeral range. */
-  fromPort(port: string, own: number, range: string): string;
-  /** The host port, sent on to service1 at `target`. */
-  hostPort(target: string): string;
-  /** This tool's own end of its connection to `server`, after "this tool's own end of". */
-  client(server: string): string;
-  /** Why line 1 starts at the gateway: this tool reached `server`, service1 listens at `service1`, the gateway is `bridge`. */
-  why(server: Endpoint, service1: string, bridge: string): string;
-}
-
-const GATEWAY_SOURCE = `either way the source is the network's gateway`;
-
-/** The words of each kind of forwarding, from what it carries. */
-const WORDS: { readonly [K in Forwarding['kind']]: (forwarding: Extract<Forwarding, { readonly kind: K }>) => ForwardingWords } = {
-  'docker-proxy': ({ listeners }) => ({
-    by: 'docker-proxy',
-    heading: 'the connection docker-proxy opened to service1',
-    fromPort: (_port, own, hostRange) => `docker-proxy's ephemeral port on the host${hostRange}; this tool's own was ${own}`,
-    hostPort: (target) =>
-      new Set(listeners.map((l) => l.target)).size > 1
-        ? `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen} to ${l.target}`))}`
-        : `docker-proxy ${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))}, to ${target}`,
-    client: (server) => `the first connection, to ${server}: docker-proxy ends it; no container sees it`,
-    why: (server, service1, bridge) => {
-      const pid = listeners.find((l) => l.listen.startsWith('[') === server.address.includes(':'))?.pid;
-      const who = pid === undefined ? 'docker-proxy' : `docker-proxy (pid ${pid})`;
-      return `this tool connected to ${endpoint(server.address, server.port)}, where ${who} listens. docker-proxy ends that connection and opens its own to ${service1}, from ${bridge}, whose address is the network's gateway.`;
-    },
-  }),
-  nat: ({ evidence }) => ({
-    by: 'NAT, no userland proxy',
-    heading: "this tool's connection as service1 got it, through NAT",
-    fromPort: (port, own) =>
-      Number(port) === own
-        ? `this tool's own ephemeral port: NAT rewrote the address and kept the port`
-        : `the port NAT gave this tool's connection (its own, ${own}, was taken)`,
-    hostPort: (target) => `no process listens (${evidence}); NAT rules send it to ${target}`,
-    client: (server) => `its connection to ${server}: NAT rewrites the address before service1 sees it`,
-    why: (_server, service1, bridge) =>
-      `no docker-proxy runs (${evidence}). NAT rules send this tool's connection on to ${service1} and, as it comes from the host itself, masquerade its source as the address of ${bridge}, the network's gateway, keeping the port when it is free.`,
-  }),
-  desktop: () => ({
-    by: "Docker Desktop's port forwarding",
-    heading: 'the connection service1 accepted, forwarded by Docker Desktop',
-    fromPort: (_port, own) => `the ephemeral port of the connection made inside Docker Desktop's VM (this tool's own was ${own})`,
-    hostPort: (target) => `Docker Desktop listens on it on this machine and forwards it into its VM, to ${target}`,
-    client: (server) => `its connection to ${server}: Docker Desktop's forwarding ends it; no container sees it`,
-    why: (_server, service1, bridge) =>
-      `Docker Desktop runs the engine in a VM. Its own process takes the connection on this machine and hands it into the VM, where the engine connects to ${service1} from ${bridge} (docker-proxy, or NAT: which one is not in sight from here); ${GATEWAY_SOURCE}.`,
-  }),
-  rootless: () => ({
-    by: "rootlesskit's port driver",
-    heading: 'the connection service1 accepted, forwarded by rootlesskit',
-    fromPort: (_port, own) => `the ephemeral port of the connection made inside rootlesskit's namespace (this tool's own was ${own})`,
-    hostPort: (target) => `rootlesskit listens on it on this machine and forwards it into the engine's namespace, to ${target}`,
-    client: (server) => `its connection to ${server}: rootlesskit's port driver ends it; no container sees it`,
-    why: (_server, service1, bridge) =>
-      `the engine runs rootless, in a network namespace of its own. rootlesskit's port driver takes the connection on this machine and hands it into that namespace, where it is sent on to ${service1} from ${bridge}; ${GATEWAY_SOURCE}.`,
-  }),
-  unknown: () => ({
-    by: 'the engine',
-    heading: 'the connection service1 accepted from the host',
-    fromPort: (_port, own) => `the ephemeral port of the connection the host forwarded (this tool's own was ${own})`,
-    hostPort: (target) => `the engine forwards it to ${target} (its processes are not in sight here)`,
-    client: (server) => `its connection to ${server}: docker-proxy or NAT stands between it and service1`,
-    why: (_server, service1, bridge) =>
-      `the engine forwards the host port to ${service1} from ${bridge}, through docker-proxy or by NAT (which one is not in sight here); ${GATEWAY_SOURCE}.`,
-  }),
-};
-
-function forwardingWords(forwarding: Forwarding): ForwardingWords {
-  // Each entry takes its own kind of forwarding, a pairing TypeScript cannot follow through an index.
-  return (WORDS[forwarding.kind] as (of: Forwarding) => ForwardingWords)(forwarding);
-}
-
 function subnets(network: NetworkJson): string[] {
   return (network.IPAM.Config ?? []).flatMap((config) => (config.Subnet === undefined ? [] : [config.Subnet]));
 }
@@ -379,10 +134,6 @@ function bridgeOf(network: NetworkJson): string | undefined {
   return network.Options?.['com.docker.network.bridge.name'] ?? `br-${network.Id.slice(0, 12)}`;
 }
 
-function range(portRange: readonly [number, number] | null | undefined): string {
-  return portRange === null || portRange === undefined ? '' : ` (range ${portRange[0]}-${portRange[1]})`;
-}
-
 /** Numbers in order: 10.0.2.2 before 10.0.2.10. */
 function byNumber(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
@@ -399,10 +150,6 @@ function byService(members: readonly Attachment[]): string {
     .toSorted(([a], [b]) => byNumber(a, b))
     .map(([service, list]) => `${service} ${list.toSorted(byNumber).join(', ')}`)
     .join('; ');
-}
-
-function join(words: readonly string[]): string {
-  return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
 function publishes(container: ContainerJson, hostPort: number): boolean {
@@ -454,10 +201,7 @@ type Place = Pick<Part, 'line' | 'end'>;
 /** What little can be said of an address no container here has. */
 function unknownAddress(facts: Facts, place: Place, address: string): Part {
   const network = facts.recording.networks.find((candidate) => contains(candidate, address));
-  const text =
-    network === undefined
-      ? 'on no network docker inspect shows here'
-      : `in ${network.Name}'s subnet, but no container here has it (a task on another node?)`;
+  const text = network === undefined ? say.onNoNetwork : say.inSubnetOfNone(network.Name);
   return { ...place, kind: 'address', value: address, role: 'unknown', network: network?.Name, text };
 }
 
@@ -465,7 +209,7 @@ function containerAddress(facts: Facts, place: Place, address: string, extra = '
   const a = facts.attachments.find((candidate) => candidate.addresses.includes(address));
   if (a === undefined) return unknownAddress(facts, place, address);
   const iface = interfaceOf(facts, a, address);
-  const who = a.container === undefined ? a.name : `${serviceName(a)} (${a.name})`;
+  const who = a.container === undefined ? a.name : say.serviceOfContainer(serviceName(a), a.name);
   return {
     ...place,
     kind: 'address',
@@ -476,7 +220,7 @@ function containerAddress(facts: Facts, place: Place, address: string, extra = '
     container: a.container === undefined ? a.name : a.container.Name.replace(/^\//, ''),
     service: serviceName(a),
     interface: iface,
-    text: `${who}, ${iface ?? 'its interface'} on ${a.network.Name}${flags(a.network)}${extra}`,
+    text: say.containerAddress(who, iface, a.network.Name, flags(a.network), extra),
   };
 }
 
@@ -488,7 +232,7 @@ function listeningPort(facts: Facts, line: 1 | 2, value: string, owner: Part): P
     (facts.recording.insides[container.Id]?.listening.includes(Number(value)) === true ||
       container.Config.ExposedPorts?.[`${value}/tcp`] !== undefined);
   if (container === undefined || !listens) {
-    return { line, end: 'to', kind: 'port', value, role: 'unknown', text: 'no container here is known to listen on it' };
+    return { line, end: 'to', kind: 'port', value, role: 'unknown', text: say.notListening };
   }
   const published = bindings(container, value);
   const service = serviceOf(container);
@@ -503,8 +247,7 @@ function listeningPort(facts: Facts, line: 1 | 2, value: string, owner: Part): P
     container: container.Name.replace(/^\//, ''),
     service,
     published,
-    text:
-      published.length > 0 ? `${service}'s listening port; published as ${join(published)}` : `${service}'s listening port; not published`,
+    text: say.listening(service, published),
   };
 }
 
@@ -522,8 +265,7 @@ function firstLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress =
     address = unknownAddress(facts, { line: 1, end: 'from' }, from);
   } else {
     const bridge = bridgeOf(gateway);
-    const side = bridge === undefined ? '' : `, the host's address on bridge ${bridge}`;
-    const text = `gateway of ${gateway.Name} (${subnets(gateway).join(', ')})${side}`;
+    const text = say.gateway(gateway.Name, subnets(gateway), bridge);
     address = { line: 1, end: 'from', kind: 'address', value: from, role: 'gateway', network: gateway.Name, interface: bridge, text };
   }
   const text = forwardingWords(forwarding).fromPort(fromPort, ask.client.port, range(host.portRange));
@@ -542,13 +284,12 @@ function secondLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress 
           .filter(
             (a) => a !== target && a.network === target.network && a.container !== undefined && serviceName(a) === serviceName(target),
           )
-          .map((a) => `${a.addresses.join(' ')} (${a.name})`)
+          .map((a) => say.replica(a.addresses.join(' '), a.name))
           .toSorted(byNumber)
       : [];
-  const answered = others.length > 0 ? `; answered this time, of ${others.length + 1} replicas: the others are ${join(others)}` : '';
+  const answered = say.answeredOf(others);
   const to = containerAddress(facts, { line: 2, end: 'to' }, canonical(toAddress), answered);
   const inside = from.containerId === undefined ? undefined : facts.recording.insides[from.containerId];
-  const pool = swarm ? 'one kept-alive connection per replica' : 'the connection is kept alive and reused';
   const port: Part = {
     line: 2,
     end: 'from',
@@ -559,7 +300,7 @@ function secondLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress 
     containerId: from.containerId,
     container: from.container,
     service: from.service,
-    text: `${from.service ?? 'the caller'}'s ephemeral port${range(inside?.portRange)}; ${pool}`,
+    text: say.callerPort(from.service, range(inside?.portRange), swarm),
   };
   return [from, port, to, listeningPort(facts, 2, toPort, to)];
 }
@@ -583,12 +324,12 @@ export function explain(recording: Recording): Explanation {
   const second = LINE.exec(lines[1] ?? '');
   const parts = [...(first === null ? [] : firstLine(facts, first)), ...(second === null ? [] : secondLine(facts, second))];
   const headings = [
-    first === null ? 'not a greeting: nothing to explain' : forwardingWords(forwarding).heading,
+    first === null ? say.notAGreeting : forwardingWords(forwarding).heading,
     ...(second !== null
-      ? [`the connection service1 opened to ${stack.kind === 'swarm' ? 'a replica of service2' : 'service2'}`]
+      ? [say.secondLine(stack.kind === 'swarm')]
       : lines[1] === undefined
         ? []
-        : [`service1's own words: service2 did not answer (status ${recording.ask.status})`]),
+        : [say.serviceOneOwnWords(recording.ask.status)]),
   ];
   return {
     ask: recording.ask,
@@ -606,15 +347,15 @@ export function explain(recording: Recording): Explanation {
 function summaryOf(recording: Recording, stack: Stack, forwarding: Forwarding, publisher: ContainerJson): string {
   const { by } = forwardingWords(forwarding);
   const { version, os, rootless } = recording.engine;
-  const engine = `Docker Engine ${version}${rootless ? ', rootless,' : ''} on ${os}`;
+  const engine = say.engine(version, rootless, os);
   if (stack.kind === 'compose') {
-    const front = stack.cli === 'v1' ? `docker-compose ${stack.version}` : `docker compose ${stack.version}`;
-    return `${engine}: Compose project ${stack.name} (${front}, ${stack.cli} names: ${publisher.Name.replace(/^\//, '')}); host port ${recording.port} served by ${by}.`;
+    const front = say.frontEnd(stack.cli, stack.version);
+    return say.composeSummary(engine, stack.name, front, stack.cli, publisher.Name.replace(/^\//, ''), recording.port, by);
   }
   const count = new Map<string, number>();
   for (const container of recording.containers) count.set(serviceOf(container), (count.get(serviceOf(container)) ?? 0) + 1);
-  const tasks = [...count].map(([service, n]) => `${service} × ${n}`).join(', ');
-  return `${engine}: Swarm stack ${stack.name} (${tasks} on this node); host port ${recording.port} published in host mode, served by ${by}.`;
+  const tasks = [...count].map(([service, n]) => say.tasks(service, n)).join(', ');
+  return say.swarmSummary(engine, stack.name, tasks, recording.port, by);
 }
 
 function notes(
@@ -630,13 +371,13 @@ function notes(
   const target = address === undefined || listening === undefined ? 'service1' : endpoint(address.value, listening.value);
   const out: Note[] = [];
   out.push({
-    subject: `port ${port}`,
-    text: `the host port: ${forwardingWords(forwarding).hostPort(target)}`,
+    subject: say.hostPortSubject(port),
+    text: say.hostPort(forwardingWords(forwarding).hostPort(target)),
   });
   const server = endpoint(ask.server.address, ask.server.port);
   out.push({
     subject: endpoint(ask.client.address, ask.client.port),
-    text: `this tool's own end (curl's, had curl asked) of ${forwardingWords(forwarding).client(server)}`,
+    text: say.client(forwardingWords(forwarding).client(server)),
   });
   const services = new Map<string, ContainerJson[]>();
   for (const container of recording.containers)
@@ -649,10 +390,7 @@ function notes(
         containers.flatMap((container) => Object.keys(container.Config.ExposedPorts ?? {}).map((key) => key.split('/')[0] ?? key)),
       ),
     ];
-    out.push({
-      subject: service,
-      text: `publishes no port${ports.length === 0 ? '' : `: nothing on the host listens for ${join(ports)}`}`,
-    });
+    out.push({ subject: service, text: say.publishesNoPort(ports) });
   }
   const networkOf = (line: 1 | 2): string | undefined =>
     parts.find((p) => p.line === line && p.end === 'to' && p.kind === 'address')?.network;
@@ -660,37 +398,25 @@ function notes(
   const ipv6Remark = (name: string): string => {
     if (name === networkOf(1) && forwarding.kind === 'docker-proxy') {
       const six = forwarding.listeners.find((l) => l.target.startsWith('['));
-      return six === undefined
-        ? ': docker-proxy still reaches service1 over IPv4'
-        : `: asked over IPv6, docker-proxy (pid ${six.pid}, ${six.listen}) connects to ${six.target} and line 1 is IPv6`;
+      return six === undefined ? say.ipv6ProxyOverIpv4 : say.ipv6ProxyOverIpv6(six.pid, six.listen, six.target);
     }
-    if (name === networkOf(2))
-      return ': service2 has an IPv4 and an IPv6 address, which service1 takes in turn, so line 2 changes family from call to call';
+    if (name === networkOf(2)) return say.ipv6BothFamilies;
     return '';
   };
   const inAnswer = new Set(parts.flatMap((part) => (part.network === undefined ? [] : [part.network])));
   for (const network of recording.networks) {
     const members = attachments.filter((a) => a.network === network && a.container !== undefined);
     const who = byService(members);
-    const ipv6 = network.EnableIPv6 ? `; IPv6 enabled${ipv6Remark(network.Name)}` : '';
+    const ipv6 = network.EnableIPv6 ? say.ipv6Enabled(ipv6Remark(network.Name)) : '';
     if (network.Internal) {
-      out.push({
-        subject: network.Name,
-        text: `internal (${subnets(network).join(', ')}): no route in or out, nothing published through it; on it: ${who}${ipv6}`,
-      });
+      out.push({ subject: network.Name, text: say.internalNetwork(subnets(network), who, ipv6) });
     } else if (!inAnswer.has(network.Name)) {
-      const why = network.Driver === 'overlay' ? 'carries traffic between nodes, not the published port' : 'not on the path of this answer';
-      out.push({ subject: network.Name, text: `${kindOf(network)}, ${who === '' ? 'no container of the stack' : who}: ${why}${ipv6}` });
+      out.push({ subject: network.Name, text: say.networkOffPath(kindOf(network), who, network.Driver === 'overlay', ipv6) });
     } else if (ipv6 !== '') {
-      out.push({ subject: network.Name, text: `${kindOf(network)}; on it: ${who}${ipv6}` });
+      out.push({ subject: network.Name, text: say.networkOnPath(kindOf(network), who, ipv6) });
     }
   }
-  if (stack.kind === 'swarm') {
-    out.push({
-      subject: 'ingress',
-      text: 'not used: a port published in host mode skips the routing mesh and reaches the task on this node',
-    });
-  }
+  if (stack.kind === 'swarm') out.push({ subject: 'ingress', text: say.ingress });
   return out;
 }
 
@@ -698,16 +424,11 @@ function whyOf(recording: Recording, stack: Stack, forwarding: Forwarding, parts
   const gateway = parts.find((part) => part.line === 1 && part.end === 'from' && part.kind === 'address');
   const to = parts.find((part) => part.line === 1 && part.end === 'to' && part.kind === 'address');
   const toPort = parts.find((part) => part.line === 1 && part.end === 'to' && part.kind === 'port');
-  if (gateway === undefined || to === undefined || toPort === undefined) return 'The answer has no greeting line to explain.';
+  if (gateway === undefined || to === undefined || toPort === undefined) return say.noGreeting;
   const { client, server } = recording.ask;
   const service1 = endpoint(to.value, toPort.value);
   const named = gateway.interface === undefined || gateway.interface === gateway.network;
-  const bridge = named ? `the host's side of ${gateway.network}` : `the host's side of ${gateway.network}, the bridge ${gateway.interface}`;
-  const head = `Why line 1 starts at ${gateway.value} and not at ${client.address}:`;
-  const swarm =
-    stack.kind === 'swarm'
-      ? ' Under Swarm, a port published in host mode goes through docker_gwbridge, the bridge of every task on this node.'
-      : '';
-  const tail = ` The host's loopback never reaches a container, which has a loopback of its own.${swarm}`;
-  return `${head} ${forwardingWords(forwarding).why(server, service1, bridge)}${tail}`;
+  const bridge = say.bridge(gateway.network ?? '', named ? undefined : gateway.interface);
+  const why = forwardingWords(forwarding).why(server, service1, bridge);
+  return `${say.whyHead(gateway.value, client.address)} ${why}${say.whyTail(stack.kind === 'swarm')}`;
 }

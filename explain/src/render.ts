@@ -1,7 +1,7 @@
 // The explanation as people read it: aligned plain text for a terminal, or the
 // same words as a Markdown section (what report.md holds between its markers).
-import { endpoint } from './model.ts';
-import type { Explanation, Part } from './model.ts';
+import type { Explanation, Part } from './facts.ts';
+import { endpoint } from './words.ts';
 
 const WIDTH = 100;
 
