@@ -17,8 +17,8 @@ import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { hostFacts } from '@two-services/explain';
-import { ComposeProject, composeCli, get, inspectContainer, run } from '../harness/docker.ts';
-import type { Answer, ContainerInfo } from '../harness/docker.ts';
+import { ComposeProject, composeCli, get, inspectContainer, onNetwork, run } from '../harness/docker.ts';
+import type { GetResult, ContainerInfo } from '../harness/docker.ts';
 import { benchPort, removeReferences, startBareContainer } from './containers.ts';
 import { count, ms, printTable } from './figures.ts';
 import { requireWrk, wrk } from './wrk.ts';
@@ -63,8 +63,8 @@ async function peakMemory<T>(files: readonly string[], during: Promise<T>): Prom
 }
 
 /** A plain client beside the load: one request at a time, each on a connection of its own, until `stop`. */
-async function plainClient(url: string, stop: AbortSignal): Promise<Answer[]> {
-  const answers: Answer[] = [];
+async function plainClient(url: string, stop: AbortSignal): Promise<GetResult[]> {
+  const answers: GetResult[] = [];
   while (!stop.aborted) {
     answers.push(await get(url, 5_000));
     await sleep(50);
@@ -105,7 +105,7 @@ interface Run {
   readonly peaks: readonly number[];
   readonly restarts: readonly number[];
   readonly oomKilled: boolean;
-  readonly after: Answer;
+  readonly after: GetResult;
   /** The run's own target: a flood's 200s, or the request beside idle connections. */
   readonly ownTarget: [string, string, boolean];
   /** Targets that do not apply: a reference run shows what the path does, not what the stack does. */
@@ -126,7 +126,7 @@ class Overload {
     this.#ids = infos.map((info) => info.Id);
     this.#restarts = infos.map((info) => info.RestartCount);
     this.#files = files;
-    this.directUrl = `http://${infos[0]?.NetworkSettings.Networks[stack.network('frontend')]?.IPAddress ?? ''}:8001/`;
+    this.directUrl = `http://${(infos[0] && onNetwork(infos[0], stack.network('frontend')))?.IPAddress ?? ''}:8001/`;
   }
 
   static async start(stack: ComposeProject): Promise<Overload> {

@@ -42,7 +42,7 @@ function options(): { seconds: number; connections: number; nodeOptions: string 
   return { seconds: Number(values.seconds), connections: Number(values.connections), nodeOptions: values['node-options'] };
 }
 
-function sample(of: Samples): void {
+function readInto(of: Samples): void {
   of.rss.push(rssMB(of.pid));
   of.cpuSeconds.push(cpuSecondsOf(of.pid));
 }
@@ -57,7 +57,7 @@ async function sampleEverySecond(services: readonly Samples[], seconds: number):
   const started = performance.now();
   for (let second = 1; second <= seconds; second += 1) {
     await sleep(started + second * 1000 - performance.now());
-    for (const service of services) sample(service);
+    for (const service of services) readInto(service);
   }
 }
 
@@ -116,7 +116,7 @@ async function main(): Promise<boolean> {
       `service1 → service2 on ${HOST}, logs at LOG_LEVEL=info to files; wrk, ${connections} connections for ${seconds} s\n`,
   );
   const services = [samplesOf('service1', service1.child), samplesOf('service2', service2.child)];
-  for (const service of services) sample(service);
+  for (const service of services) readInto(service);
   const [load] = await Promise.all([
     wrk(url, { connections, seconds, timeoutSeconds: MAX_LATENCY_MS / 1000 }),
     sampleEverySecond(services, seconds),

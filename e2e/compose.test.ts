@@ -18,6 +18,7 @@ import {
   inspectContainer,
   installedComposeClis,
   isInternalNetwork,
+  networksOf,
   privileges,
   publishedPorts,
   run,
@@ -26,7 +27,7 @@ import {
   waitForHealthy,
   waitForOk,
 } from '../harness/docker.ts';
-import type { Answer, ContainerInfo } from '../harness/docker.ts';
+import type { GetResult, ContainerInfo } from '../harness/docker.ts';
 import { verify } from './verify-explanation.ts';
 const UPSTREAM_TIMEOUT_MS = 2_000;
 const SERVICE1_PORT = publishedPort();
@@ -138,11 +139,8 @@ for (const cli of clis) {
     });
 
     it('keeps service2 on the internal network only, which service1 joins too', async () => {
-      assert.deepEqual(Object.keys(service2.NetworkSettings.Networks), [project.network('backend')]);
-      assert.deepEqual(Object.keys(service1.NetworkSettings.Networks).toSorted(), [
-        project.network('backend'),
-        project.network('frontend'),
-      ]);
+      assert.deepEqual(networksOf(service2), [project.network('backend')]);
+      assert.deepEqual(networksOf(service1).toSorted(), [project.network('backend'), project.network('frontend')]);
       assert.equal(await isInternalNetwork(project.network('backend')), true);
       assert.equal(await isInternalNetwork(project.network('frontend')), false);
     });
@@ -241,7 +239,7 @@ for (const cli of clis) {
     });
 
     it('answers every request with 200, 502 or 504 while service2 restarts under load, and recovers without restarting', async (t) => {
-      const answers: Answer[] = [];
+      const answers: GetResult[] = [];
       const loading = new AbortController();
       const worker = async (): Promise<void> => {
         const agent = new Agent({ keepAlive: true, maxSockets: 1 });

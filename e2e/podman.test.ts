@@ -9,6 +9,7 @@ import {
   get,
   isInstalled,
   isInternalNetwork,
+  networksOf,
   PODMAN_COMPOSE,
   privileges,
   publishedPorts,
@@ -77,7 +78,7 @@ describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () =>
     assert.deepEqual(publishedPorts(service1), ['8001/tcp']);
     assert.deepEqual(publishedPorts(service2), []);
     assert.equal((await get('http://localhost:8002/')).status, 'ECONNREFUSED');
-    assert.deepEqual(Object.keys(service2.NetworkSettings.Networks), [project.network('backend')]);
+    assert.deepEqual(networksOf(service2), [project.network('backend')]);
     assert.equal(await isInternalNetwork(project.network('backend'), 'podman'), true);
     assert.equal(await isInternalNetwork(project.network('frontend'), 'podman'), false);
   });

@@ -9,8 +9,8 @@ import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { explainStack, publishedPort } from '@two-services/explain';
-import { get, inspectContainer, installedComposeClis, run, waitFor, waitForOk } from '../harness/docker.ts';
-import type { Answer } from '../harness/docker.ts';
+import { get, inspectContainer, installedComposeClis, onNetwork, run, waitFor, waitForOk } from '../harness/docker.ts';
+import type { GetResult } from '../harness/docker.ts';
 import { verify } from './verify-explanation.ts';
 
 const STACK = 'e2e-swarm';
@@ -27,7 +27,7 @@ async function tasks(service: string): Promise<string[]> {
 async function addressesOn(service: string, network: string): Promise<string[]> {
   const addresses: string[] = [];
   for (const id of await tasks(service)) {
-    const address = (await inspectContainer(id)).NetworkSettings.Networks[`${STACK}_${network}`]?.IPAddress;
+    const address = onNetwork(await inspectContainer(id), `${STACK}_${network}`)?.IPAddress;
     if (address !== undefined) addresses.push(address);
   }
   return addresses.toSorted();
@@ -145,7 +145,7 @@ describe('the stack on Docker Swarm', { timeout: 10 * 60_000 }, () => {
 
   it('updates service2 replica by replica under light load without a failed request', async (t) => {
     const earlier = await addressesOn('service2', 'backend');
-    const answers: Answer[] = [];
+    const answers: GetResult[] = [];
     const loading = new AbortController();
     const client = async (): Promise<void> => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -4,34 +4,10 @@
 import { existsSync } from 'node:fs';
 import { canonical } from '@two-services/explain';
 import type { Explanation, Part } from '@two-services/explain';
-import { run, tcpSockets } from '../harness/docker.ts';
+import { inspectContainer, inspectNetwork, run, tcpSockets } from '../harness/docker.ts';
 
-async function docker(...args: string[]): Promise<string> {
+async function dockerOutput(...args: string[]): Promise<string> {
   return (await run('docker', args)).stdout;
-}
-
-interface Inspected {
-  readonly Name: string;
-  readonly NetworkSettings: {
-    readonly Networks: Readonly<
-      Record<string, { IPAddress: string; GlobalIPv6Address: string; MacAddress: string; Gateway: string; IPv6Gateway: string }>
-    >;
-  };
-}
-
-interface NetworkInspected {
-  readonly Id: string;
-  readonly Options: Readonly<Record<string, string>> | null;
-  readonly IPAM: { readonly Config: ReadonlyArray<{ readonly Gateway?: string }> | null };
-  readonly Containers: Readonly<Record<string, { IPv4Address: string; IPv6Address: string; MacAddress: string }>> | null;
-}
-
-async function container(id: string): Promise<Inspected> {
-  return (JSON.parse(await docker('inspect', id)) as Inspected[])[0] as Inspected;
-}
-
-async function network(name: string): Promise<NetworkInspected> {
-  return (JSON.parse(await docker('network', 'inspect', name)) as NetworkInspected[])[0] as NetworkInspected;
 }
 
 /** Ports in LISTEN inside a container, from its own /proc. */
@@ -45,7 +21,7 @@ async function listening(id: string): Promise<number[]> {
 /** `docker port`, in one spelling: "0.0.0.0:28001", "[::]:28001" (Docker 20.10's CLI writes ":::28001"). */
 async function published(id: string, port: string): Promise<string[]> {
   try {
-    const lines = (await docker('port', id, `${port}/tcp`)).split('\n').filter((line) => line !== '');
+    const lines = (await dockerOutput('port', id, `${port}/tcp`)).split('\n').filter((line) => line !== '');
     return lines.map((line) => {
       const at = line.lastIndexOf(':');
       const host = line.slice(0, at).replace(/^\[(.*)\]$/, '$1');
@@ -63,11 +39,11 @@ async function checkPart(part: Part): Promise<string[]> {
   if (part.role === 'unknown') return wrong(`unexplained: ${part.text}`);
   if (part.role === 'gateway') {
     if (part.network === undefined) return wrong('gateway of no network');
-    const info = await network(part.network);
+    const info = await inspectNetwork(part.network);
     // Endpoints such as ingress-sbox or a Swarm load balancer are no containers to inspect.
     const seen = await Promise.all(
       Object.keys(info.Containers ?? {}).map(
-        async (id) => (await container(id).catch(() => undefined))?.NetworkSettings.Networks[part.network ?? ''],
+        async (id) => (await inspectContainer(id).catch(() => undefined))?.NetworkSettings.Networks?.[part.network ?? ''],
       ),
     );
     const gateways = [
@@ -92,13 +68,13 @@ async function checkPart(part: Part): Promise<string[]> {
     return Number.isInteger(port) && port >= 1024 && port <= 65_535 ? [] : wrong('not a port the kernel hands out');
   }
   if (part.containerId === undefined || part.network === undefined) return wrong('no container or network named');
-  const info = await container(part.containerId);
+  const info = await inspectContainer(part.containerId);
   const out: string[] = [];
   if (info.Name.replace(/^\//, '') !== part.container) out.push(...wrong(`the container is named ${info.Name}, not ${part.container}`));
   if (part.role === 'container') {
     // docker_gwbridge is not in a Swarm task's own inspect: its network's inspect lists the task.
-    const own = info.NetworkSettings.Networks[part.network];
-    const listed = (await network(part.network)).Containers?.[part.containerId];
+    const own = info.NetworkSettings.Networks?.[part.network];
+    const listed = (await inspectNetwork(part.network)).Containers?.[part.containerId];
     const addresses = [own?.IPAddress, own?.GlobalIPv6Address, listed?.IPv4Address, listed?.IPv6Address].filter(
       (a) => a !== undefined && a !== '',
     );
@@ -108,7 +84,7 @@ async function checkPart(part: Part): Promise<string[]> {
     const inside =
       part.interface === undefined
         ? ''
-        : (await docker('exec', part.containerId, 'cat', `/sys/class/net/${part.interface}/address`)).trim();
+        : (await dockerOutput('exec', part.containerId, 'cat', `/sys/class/net/${part.interface}/address`)).trim();
     if (inside !== mac) out.push(...wrong(`${part.interface} inside has MAC ${inside}, the endpoint on ${part.network} ${mac}`));
   } else if (part.role === 'listening') {
     if (!(await listening(part.containerId)).includes(Number(part.value))) out.push(...wrong('nothing listens on it inside the container'));

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ContainerJson, NetworkJson } from '@two-services/explain';
 
 const exec = promisify(execFile);
 
@@ -144,9 +145,9 @@ export class ComposeProject {
    * service2 on backend. It captures the two ephemeral ports.
    */
   answerPattern(service1: ContainerInfo, service2: ContainerInfo): string {
-    const front = service1.NetworkSettings.Networks[this.network('frontend')];
-    const back1 = service1.NetworkSettings.Networks[this.network('backend')];
-    const back2 = service2.NetworkSettings.Networks[this.network('backend')];
+    const front = onNetwork(service1, this.network('frontend'));
+    const back1 = onNetwork(service1, this.network('backend'));
+    const back2 = onNetwork(service2, this.network('backend'));
     if (!(front && back1 && back2)) throw new Error('service1 is not on frontend and backend, or service2 not on backend');
     const literal = (address: string): string => address.replaceAll('.', '\\.');
     return (
@@ -156,9 +157,8 @@ export class ComposeProject {
   }
 }
 
-/** The parts of `docker inspect` these tests read. */
-export interface ContainerInfo {
-  readonly Id: string;
+/** `docker inspect` of a container: what explain reads, and what the e2e tests and benchmarks read besides. */
+export type ContainerInfo = ContainerJson & {
   /** The id of the image it runs. */
   readonly Image: string;
   readonly RestartCount: number;
@@ -168,6 +168,7 @@ export interface ContainerInfo {
     readonly ExitCode: number;
     readonly OOMKilled: boolean;
     readonly StartedAt: string;
+    readonly Pid: number;
     readonly Health?: { readonly Status: string; readonly Log: ReadonlyArray<{ readonly End: string; readonly ExitCode: number }> };
   };
   readonly HostConfig: {
@@ -182,10 +183,26 @@ export interface ContainerInfo {
     readonly Privileged: boolean;
     readonly LogConfig: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
   };
-  readonly NetworkSettings: {
-    readonly Ports: Readonly<Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }> | null>> | null;
-    readonly Networks: Readonly<Record<string, { readonly IPAddress: string; readonly Gateway: string }>>;
-  };
+};
+
+/** A container's address and gateway on one of its networks, which inspect lists by name. */
+export function onNetwork(
+  info: ContainerInfo,
+  network: string,
+): { readonly IPAddress: string; readonly Gateway: string; readonly MacAddress: string } | undefined {
+  return info.NetworkSettings.Networks?.[network];
+}
+
+/** The networks a container is on, by name. */
+export function networksOf(info: ContainerInfo): string[] {
+  return Object.keys(info.NetworkSettings.Networks ?? {});
+}
+
+/** `docker network inspect` of one network. */
+export async function inspectNetwork(name: string): Promise<NetworkJson> {
+  const [info] = JSON.parse((await run('docker', ['network', 'inspect', name])).stdout) as NetworkJson[];
+  if (info === undefined) throw new Error(`docker network inspect ${name} returned nothing`);
+  return info;
 }
 
 /** The container ports a container publishes on the host, such as `8001/tcp`. */
@@ -234,7 +251,7 @@ export async function waitForOk(url: string, timeoutMs: number): Promise<void> {
 }
 
 /** What one HTTP request came to. */
-export interface Answer {
+export interface GetResult {
   /** The status, or the error code when there was no answer. */
   readonly status: number | string;
   readonly body: string;
@@ -245,7 +262,7 @@ export interface Answer {
 }
 
 /** One GET on a connection of its own; never rejects, and gives up after `timeoutMs`. */
-export function get(url: string, timeoutMs = 10_000, agent: Agent | false = false): Promise<Answer> {
+export function get(url: string, timeoutMs = 10_000, agent: Agent | false = false): Promise<GetResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const done = (status: number | string, body = ''): void => {

@@ -30,7 +30,7 @@ export class Counter implements Metric {
 
   render(): string {
     let text = header(this.#name, this.#help, 'counter');
-    for (const [labels, value] of this.#series) text += sample(this.#name, labels, value);
+    for (const [labels, value] of this.#series) text += sampleLine(this.#name, labels, value);
     return text;
   }
 }
@@ -67,11 +67,11 @@ export class Histogram implements Metric {
     for (const [labels, { buckets, sum, count }] of this.#series) {
       const prefix = labels === '' ? '' : `${labels},`;
       this.#bounds.forEach((bound, i) => {
-        text += sample(`${this.#name}_bucket`, `${prefix}le="${bound}"`, buckets[i] ?? 0);
+        text += sampleLine(`${this.#name}_bucket`, `${prefix}le="${bound}"`, buckets[i] ?? 0);
       });
-      text += sample(`${this.#name}_bucket`, `${prefix}le="+Inf"`, count);
-      text += sample(`${this.#name}_sum`, labels, sum);
-      text += sample(`${this.#name}_count`, labels, count);
+      text += sampleLine(`${this.#name}_bucket`, `${prefix}le="+Inf"`, count);
+      text += sampleLine(`${this.#name}_sum`, labels, sum);
+      text += sampleLine(`${this.#name}_count`, labels, count);
     }
     return text;
   }
@@ -92,7 +92,7 @@ class Sampled implements Metric {
   }
 
   render(): string {
-    return header(this.#name, this.#help, this.#type) + sample(this.#name, '', this.#read());
+    return header(this.#name, this.#help, this.#type) + sampleLine(this.#name, '', this.#read());
   }
 }
 
@@ -112,8 +112,8 @@ class EventLoopDelay implements Metric {
     const seconds = (nanoseconds: number): number => (count === 0 ? 0 : nanoseconds / 1e9);
     let text = header(name, 'How late the event loop ran a timer, since the process started.', 'summary');
     for (const quantile of [0.5, 0.9, 0.99])
-      text += sample(name, `quantile="${quantile}"`, seconds(this.#monitor.percentile(quantile * 100)));
-    return text + sample(`${name}_sum`, '', seconds(mean * count)) + sample(`${name}_count`, '', count);
+      text += sampleLine(name, `quantile="${quantile}"`, seconds(this.#monitor.percentile(quantile * 100)));
+    return text + sampleLine(`${name}_sum`, '', seconds(mean * count)) + sampleLine(`${name}_count`, '', count);
   }
 }
 
@@ -169,7 +169,7 @@ function header(name: string, help: string, type: string): string {
   return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
 }
 
-function sample(name: string, labels: string, value: number): string {
+function sampleLine(name: string, labels: string, value: number): string {
   return `${name}${labels === '' ? '' : `{${labels}}`} ${value}\n`;
 }
 
