@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The images' HEALTHCHECK: GET /healthz over bash's /dev/tcp, so that no Node
-# process starts for it. Docker runs a check every few seconds, at ~70 ms of
-# CPU each; a Node probe would add ~50 ms more (see README.md, Performance).
+# process starts for it: Docker runs a check every few seconds, and a Node
+# probe would cost each one many times what bash does (docs/performance.md).
 #
 #   healthcheck.sh DEFAULT_PORT
 #

@@ -48,9 +48,8 @@ export function createLogger(service: string, least: LogLevel, streams: LogStrea
 
 /**
  * Gathers the lines of one turn of the event loop and writes them in one
- * write() at its end: one system call, and one read by Docker, for many lines.
- * Worth 1.4x the requests per second through Compose at LOG_LEVEL=info
- * (npm run bench -- --compose, 8 interleaved rounds: 1.33x to 1.92x).
+ * write() at its end: one system call, and one read by Docker, for many lines
+ * (what that buys: docs/performance.md).
  */
 function batched(stream: NodeJS.WritableStream): (line: string) => void {
   let pending = '';

@@ -42,8 +42,8 @@ export function createServer(config: Config, logger: Logger, client: ClientOptio
       upstreamMs: Math.round(call.durationMs * 100) / 100,
       upstreamRetried: call.retried || undefined,
     };
-    if (call.outcome === 'ok') return { status: 200, body: own + call.line, log };
-    const failed = { body: `${own}${call.line}\n`, log: { ...log, upstreamError: call.line } };
+    if (call.outcome === 'ok') return { status: 200, body: own + call.greeting, log };
+    const failed = { body: `${own}${call.reason}\n`, log: { ...log, upstreamError: call.reason } };
     if (call.outcome === 'overloaded') return { status: 503, headers: { 'retry-after': RETRY_AFTER_SECONDS }, ...failed };
     return { status: call.outcome === 'timeout' ? 504 : 502, ...failed };
   }

@@ -22,18 +22,32 @@ export type Outcome =
   | 'timeout'
   | 'overloaded';
 
+/** Why a call did not come to a greeting. */
+type Failure = Exclude<Outcome, 'ok'>;
+
+/** One try's result, before the call's duration and retry are known. */
+type Attempt =
+  | {
+      readonly outcome: 'ok';
+      /** service2's greeting line, with its newline. */
+      readonly greeting: string;
+      readonly upstreamStatus: number;
+    }
+  | {
+      readonly outcome: Failure;
+      /** What went wrong, in words. */
+      readonly reason: string;
+      /** The status service2 answered with, if it answered. */
+      readonly upstreamStatus: number | undefined;
+    };
+
 /** What one call to service2 came to. */
-export interface CallResult {
-  readonly outcome: Outcome;
-  /** service2's greeting line (with its newline) when the outcome is `ok`; else what went wrong, in words. */
-  readonly line: string;
-  /** The status service2 answered with, if it answered. */
-  readonly upstreamStatus: number | undefined;
+export type CallResult = Attempt & {
   /** From the call to its result, retry included. */
   readonly durationMs: number;
   /** Whether it was sent a second time, after a first try that never reached service2. */
   readonly retried: boolean;
-}
+};
 
 /** service2 answers one short line; anything far larger is not service2. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -44,8 +58,8 @@ export const IDLE_CONNECTION_MS = LIMITS.keepAliveTimeoutMs - 5_000;
 /**
  * At most this many connections to each service2 replica at once; further
  * calls queue for one. service2 answers in well under a millisecond, so 32
- * carry all service1 can send (npm run soak: the same requests per second as
- * 256, at 27 MB less resident memory for 256 clients).
+ * carry all service1 can send, in less memory than more would
+ * (docs/performance.md).
  */
 export const MAX_CONNECTIONS = 32;
 
@@ -64,13 +78,10 @@ export const MAX_WAITING = 256;
 export const CONNECT_TIMEOUT_MS = 500;
 
 // Outcomes of a connection that never opened.
-const NEVER_CONNECTED: ReadonlySet<Outcome> = new Set(['refused', 'unreachable', 'connect_timeout']);
-
-/** One try's result, before the call's duration and retry are known. */
-type Attempt = Pick<CallResult, 'outcome' | 'line' | 'upstreamStatus'>;
+const NEVER_CONNECTED: ReadonlySet<Outcome> = new Set<Failure>(['refused', 'unreachable', 'connect_timeout']);
 
 // Why a connection failed, by the error code Node gives: the outcome, and words for the answer.
-const FAILURES: Readonly<Record<string, readonly [Outcome, string]>> = {
+const FAILURES: Readonly<Record<string, readonly [Failure, string]>> = {
   ECONNREFUSED: ['refused', 'refused the connection'],
   ECONNRESET: ['reset', 'reset the connection'],
   EPIPE: ['reset', 'closed the connection'],
@@ -115,8 +126,8 @@ export class Service2Client {
   /**
    * Asks service2 for its greeting, passing the request id on. Never rejects;
    * settles within the deadline. One promise per call, settled by the first
-   * of its ends, not an AbortController and a race: 15 % less CPU per request in
-   * service1 (npm run bench, 8 interleaved rounds).
+   * of its ends, not an AbortController and a race, which cost service1 CPU on
+   * every call (docs/performance.md).
    */
   call(requestId: string): Promise<CallResult> {
     const started = performance.now();
@@ -128,16 +139,10 @@ export class Service2Client {
       const settle = (attempt: Attempt): void => {
         settled = true;
         clearTimeout(deadline);
-        resolve({
-          outcome: attempt.outcome,
-          line: attempt.line,
-          upstreamStatus: attempt.upstreamStatus,
-          durationMs: performance.now() - started,
-          retried,
-        });
+        resolve({ ...attempt, durationMs: performance.now() - started, retried });
       };
       const deadline = setTimeout(() => {
-        settle({ outcome: 'timeout', line: `service2 did not answer within ${this.#timeoutMs} ms`, upstreamStatus: undefined });
+        settle({ outcome: 'timeout', reason: `service2 did not answer within ${this.#timeoutMs} ms`, upstreamStatus: undefined });
         // Destroyed, not left to finish: a frozen service2 must not pile up sockets.
         current?.destroy();
       }, this.#timeoutMs);
@@ -170,8 +175,8 @@ export class Service2Client {
   #send(address: string, requestId: string, done: (attempt: Attempt, reusedSocket: boolean) => void): ClientRequest | undefined {
     const port = this.#url.port || '80';
     if ((this.#agent.requests[this.#agent.getName({ host: address, port })]?.length ?? 0) >= this.#maxWaiting) {
-      const line = `service1 is overloaded: ${this.#maxWaiting} calls to service2 wait already`;
-      done({ outcome: 'overloaded', line, upstreamStatus: undefined }, false);
+      const reason = `service1 is overloaded: ${this.#maxWaiting} calls to service2 wait already`;
+      done({ outcome: 'overloaded', reason, upstreamStatus: undefined }, false);
       return undefined;
     }
     const headers = { host: this.#url.host, 'x-request-id': requestId };
@@ -221,12 +226,12 @@ function readGreeting(res: IncomingMessage, abort: () => void, resolve: (attempt
   if (upstreamStatus !== 200) {
     // Drained, so that the connection can go back to the pool.
     res.resume();
-    resolve({ outcome: 'bad_status', line: `service2 answered ${upstreamStatus}`, upstreamStatus });
+    resolve({ outcome: 'bad_status', reason: `service2 answered ${upstreamStatus}`, upstreamStatus });
     return;
   }
   const tooLarge = (): void => {
     abort();
-    resolve({ outcome: 'too_large', line: `service2 sent more than ${MAX_BODY_BYTES} bytes`, upstreamStatus });
+    resolve({ outcome: 'too_large', reason: `service2 sent more than ${MAX_BODY_BYTES} bytes`, upstreamStatus });
   };
   // Announced: refused before a byte of it is read.
   if (Number(res.headers['content-length']) > MAX_BODY_BYTES) return tooLarge();
@@ -240,8 +245,8 @@ function readGreeting(res: IncomingMessage, abort: () => void, resolve: (attempt
   res.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
     // service1 promises two lines, so service2's part must be exactly one.
-    if (/^[^\n]*\n$/.test(body)) resolve({ outcome: 'ok', line: body, upstreamStatus });
-    else resolve({ outcome: 'not_one_line', line: 'service2 did not answer with one line', upstreamStatus });
+    if (/^[^\n]*\n$/.test(body)) resolve({ outcome: 'ok', greeting: body, upstreamStatus });
+    else resolve({ outcome: 'not_one_line', reason: 'service2 did not answer with one line', upstreamStatus });
   });
   // Also a connection that ends before the body did: Node reports it as a reset.
   res.on('error', (error: NodeJS.ErrnoException) => resolve({ ...failure(error), upstreamStatus }));
@@ -249,6 +254,7 @@ function readGreeting(res: IncomingMessage, abort: () => void, resolve: (attempt
 
 function failure(error: NodeJS.ErrnoException): Attempt {
   const known = FAILURES[error.code ?? ''];
-  if (known === undefined) return { outcome: 'failed', line: `service2 failed: ${error.code ?? error.message}`, upstreamStatus: undefined };
-  return { outcome: known[0], line: `service2 ${known[1]} (${error.code})`, upstreamStatus: undefined };
+  if (known === undefined)
+    return { outcome: 'failed', reason: `service2 failed: ${error.code ?? error.message}`, upstreamStatus: undefined };
+  return { outcome: known[0], reason: `service2 ${known[1]} (${error.code})`, upstreamStatus: undefined };
 }
