@@ -121,13 +121,6 @@ describe('service1 in front of a service2 that answers', { timeout: 10_000 }, ()
     });
   }
 
-  it(`answers 502 to a body over ${MAX_BODY_BYTES} bytes sent without Content-Length`, async () => {
-    stack.service2.behaviour = streamsTooMuch;
-    const answer = await stack.service1.ask();
-    assert.equal(answer.status, 502);
-    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 sent more than ${MAX_BODY_BYTES} bytes\n`);
-  });
-
   it(`answers 502 at once to a Content-Length over ${MAX_BODY_BYTES}, without waiting for the body`, async () => {
     stack.service2.behaviour = announcesTooMuch;
     const started = performance.now();
@@ -157,22 +150,6 @@ describe('service1 in front of a service2 that answers', { timeout: 10_000 }, ()
       assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 did not answer with one line\n`);
     });
   }
-
-  it('answers 502 when service2 drops the connection without answering', async () => {
-    stack.service2.behaviour = drops;
-    const answer = await stack.service1.ask();
-    assert.equal(answer.status, 502);
-    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
-  });
-
-  it('answers 502 when service2 stops mid-answer', async () => {
-    stack.service2.behaviour = stopsMidAnswer;
-    const answer = await stack.service1.ask({ headers: { 'x-request-id': 'cut' } });
-    assert.equal(answer.status, 502);
-    // Node reports a body cut short as an ECONNRESET of the response.
-    assert.equal(answer.body, `${stack.service1.ownLine(answer)}service2 reset the connection (ECONNRESET)\n`);
-    assert.equal(stack.service1.logs.of('cut')[0]?.['upstreamStatus'], 200);
-  });
 
   it('answers 200 again as soon as service2 recovers', async () => {
     stack.service2.behaviour = (_req, res) => {
