@@ -13,15 +13,10 @@ const YIELD_EVERY_MS = 10;
  */
 export function capConnections(server: Server, max: number, idleMs: number): void {
   const open = new Set<Socket>();
-  // Requests in flight, by connection.
-  const busy = new Map<Socket, number>();
+  // Requests in flight, by connection: weakly held, as a closed connection's count no longer matters.
+  const busy = new WeakMap<Socket, number>();
   // Connections with no request in flight, and since when: the longest idle first.
   const idle = new Map<Socket, number>();
-  const forget = (socket: Socket): void => {
-    open.delete(socket);
-    busy.delete(socket);
-    idle.delete(socket);
-  };
 
   let lastYield = Number.NEGATIVE_INFINITY;
   server.on('connection', (socket: Socket) => {
@@ -35,12 +30,15 @@ export function capConnections(server: Server, max: number, idleMs: number): voi
         return;
       }
       lastYield = now;
-      forget(oldest[0]);
+      // Its 'close' takes it off the books.
       oldest[0].destroy();
     }
     open.add(socket);
     idle.set(socket, performance.now());
-    socket.once('close', () => forget(socket));
+    socket.once('close', () => {
+      open.delete(socket);
+      idle.delete(socket);
+    });
   });
 
   server.on('request', (req, res) => {

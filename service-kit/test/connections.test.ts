@@ -20,10 +20,12 @@ function ended(socket: Socket): Promise<void> {
 }
 
 describe('a server at its cap on connections', { timeout: 10_000 }, () => {
-  let release = (): void => {};
+  // Answers the requests '/held' holds, the first first.
+  const held: Array<() => void> = [];
+  const release = (): void => held.shift()?.();
   const routes: Routes = {
     '/': { handle: async () => ({ status: 200, body: 'hello\n' }) },
-    '/held': { handle: () => new Promise((resolve) => (release = () => resolve({ status: 200, body: 'late\n' }))) },
+    '/held': { handle: () => new Promise((resolve) => held.push(() => resolve({ status: 200, body: 'late\n' }))) },
     // A fraction of a second, so that the test takes no longer; the services send whole seconds.
     '/later': { handle: async () => ({ status: 503, body: 'later\n', headers: { 'retry-after': '0.3' } }) },
   };
@@ -123,6 +125,55 @@ describe('a server at its cap on connections', { timeout: 10_000 }, () => {
     await closed(newcomer);
     release();
     assert.equal((await held).status, 200);
+  });
+
+  it('takes a connection off its books once it closes, so that it holds no place under the cap', async () => {
+    const port = await serve(1, 0);
+    const server = servers[0];
+    assert.ok(server);
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const gone = await silent(port);
+    const [serverSide] = await accepted;
+    const seenGone = ended(serverSide);
+    gone.destroy();
+    await seenGone;
+    // The one place is free again: the next connection gets it.
+    const next = await silent(port);
+    await sleep(5);
+    // And it, not the closed one, is what gives way to the one after.
+    const after = await ask({ host: HOST, port });
+    assert.equal(after.status, 200);
+    await closed(next);
+  });
+
+  it('counts each request in flight on a connection, so that one of two pipelined requests keeps it busy', async () => {
+    const port = await serve(1, 0);
+    const server = servers[0];
+    assert.ok(server);
+    const socket = connect({ host: HOST, port });
+    sockets.push(socket);
+    socket.on('error', () => {});
+    socket.setEncoding('latin1');
+    let received = '';
+    socket.on('data', (chunk: string) => (received += chunk));
+    const socketClosed = ended(socket);
+    const twoRequests = Promise.all([
+      once(server, 'request'),
+      new Promise((resolve) => server.on('request', () => held.length === 2 && resolve(null))),
+    ]);
+    socket.write('GET /held HTTP/1.1\r\nHost: x\r\n\r\nGET /held HTTP/1.1\r\nHost: x\r\n\r\n');
+    await twoHeld;
+    release();
+    while (!received.includes('late\n')) await once(socket, 'data');
+    await sleep(5);
+    // Still one request in flight on it: a newcomer does not take its place.
+    const newcomer = await silent(port);
+    await closed(newcomer);
+    release();
+    while (received.split('late\n').length < 3) await once(socket, 'data');
+    assert.equal(socket.destroyed, false);
+    socket.destroy();
+    await socketClosed;
   });
 
   it('lets one newcomer in for each 10 ms at most, however many idle connections could give way', async () => {
