@@ -21,11 +21,11 @@ function ended(socket: Socket): Promise<void> {
 
 describe('a server at its cap on connections', { timeout: 10_000 }, () => {
   // Answers the requests '/held' holds, the first first.
-  const held: Array<() => void> = [];
-  const release = (): void => held.shift()?.();
+  const waiting: Array<() => void> = [];
+  const release = (): void => waiting.shift()?.();
   const routes: Routes = {
     '/': { handle: async () => ({ status: 200, body: 'hello\n' }) },
-    '/held': { handle: () => new Promise((resolve) => held.push(() => resolve({ status: 200, body: 'late\n' }))) },
+    '/held': { handle: () => new Promise((resolve) => waiting.push(() => resolve({ status: 200, body: 'late\n' }))) },
     // A fraction of a second, so that the test takes no longer; the services send whole seconds.
     '/later': { handle: async () => ({ status: 503, body: 'later\n', headers: { 'retry-after': '0.3' } }) },
   };
@@ -157,10 +157,7 @@ describe('a server at its cap on connections', { timeout: 10_000 }, () => {
     let received = '';
     socket.on('data', (chunk: string) => (received += chunk));
     const socketClosed = ended(socket);
-    const twoRequests = Promise.all([
-      once(server, 'request'),
-      new Promise((resolve) => server.on('request', () => held.length === 2 && resolve(null))),
-    ]);
+    const twoHeld = new Promise<void>((resolve) => server.on('request', () => waiting.length === 2 && resolve()));
     socket.write('GET /held HTTP/1.1\r\nHost: x\r\n\r\nGET /held HTTP/1.1\r\nHost: x\r\n\r\n');
     await twoHeld;
     release();
