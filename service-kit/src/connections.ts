@@ -46,14 +46,9 @@ export function capConnections(server: Server, max: number, idleMs: number): voi
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     idle.delete(socket);
     res.once('finish', () => {
-      if (!open.has(socket)) return;
-      const left = (busy.get(socket) ?? 0) - 1;
-      if (left > 0) {
-        busy.set(socket, left);
-      } else {
-        busy.delete(socket);
-        idle.set(socket, performance.now());
-      }
+      const left = (busy.get(socket) ?? 1) - 1;
+      busy.set(socket, left);
+      if (left === 0) idle.set(socket, performance.now());
     });
   });
 }

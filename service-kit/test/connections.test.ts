@@ -146,7 +146,7 @@ describe('a server at its cap on connections', { timeout: 10_000 }, () => {
     await closed(next);
   });
 
-  it('counts each request in flight on a connection, so that one of two pipelined requests keeps it busy', async () => {
+  it('counts each request in flight on a connection: one of two pipelined requests keeps it busy, and it is idle once both are answered', async () => {
     const port = await serve(1, 0);
     const server = servers[0];
     assert.ok(server);
@@ -169,7 +169,9 @@ describe('a server at its cap on connections', { timeout: 10_000 }, () => {
     release();
     while (received.split('late\n').length < 3) await once(socket, 'data');
     assert.equal(socket.destroyed, false);
-    socket.destroy();
+    // Both answered, it is idle again, and gives way to the next one that asks.
+    await sleep(5);
+    assert.equal((await ask({ host: HOST, port })).status, 200);
     await socketClosed;
   });
 
