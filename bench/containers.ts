@@ -1,5 +1,6 @@
 // What the benchmarks run in Docker: the stack under a project of their own,
 // published on BENCH_PORT, and the bare references in containers of the base image.
+import { integer } from '@two-services/service-kit';
 import { run, waitForOk } from '../harness/docker.ts';
 import { referencePath } from './processes.ts';
 
@@ -12,10 +13,7 @@ export const BASE_IMAGE = 'node:26-trixie-slim';
  * where a flood's own connections could take it.
  */
 export function benchPort(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env['BENCH_PORT'] || '28001';
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) throw new Error(`BENCH_PORT must be a port number 1-65535, got "${raw}"`);
-  return port;
+  return integer(env, 'BENCH_PORT', 28_001, 1, 65_535);
 }
 
 const BARE = 'perf-bench-bare-hop';

@@ -134,10 +134,11 @@ class Overload {
     await stack.run(['up', '--build', '-d']);
     await stack.up('info');
     const infos = await Promise.all(SERVICES.map((service) => stack.inspect(service)));
-    const files = await Promise.all(
-      infos.map(async (info) => memoryFile(Number((await run('docker', ['inspect', '-f', '{{.State.Pid}}', info.Id])).stdout.trim()))),
+    return new Overload(
+      stack,
+      infos,
+      infos.map((info) => memoryFile(info.State.Pid)),
     );
-    return new Overload(stack, infos, files);
   }
 
   async #state(): Promise<{ restarts: number[]; oomKilled: boolean }> {
