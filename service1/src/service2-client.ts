@@ -234,7 +234,10 @@ function readGreeting(res: IncomingMessage, abort: () => void, resolve: (attempt
     resolve({ outcome: 'too_large', reason: `service2 sent more than ${MAX_BODY_BYTES} bytes`, upstreamStatus });
   };
   // Announced: refused before a byte of it is read.
-  if (Number(res.headers['content-length']) > MAX_BODY_BYTES) return tooLarge();
+  if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
+    tooLarge();
+    return;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   res.on('data', (chunk: Buffer) => {
