@@ -11,12 +11,16 @@
 //                      could not be restarted for
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { hostFacts } from '../src/engine.ts';
 import { canonical, explain } from '../src/model.ts';
 import type { Explanation, Part, Recording } from '../src/model.ts';
 import { markdown, text } from '../src/render.ts';
@@ -25,6 +29,7 @@ const exec = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPORT = fileURLToPath(new URL('../../report.md', import.meta.url));
+const STAND_IN_DOCKER = fileURLToPath(new URL('stand-in-docker.ts', import.meta.url));
 
 function recorded(name: string): Recording {
   return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Recording;
@@ -359,11 +364,12 @@ describe('what npm run explain prints', () => {
   });
 });
 
-/** Runs the tool with a stand-in `docker` and `podman` (shell scripts) first on PATH. */
+/** Runs the tool, with `args`, with a stand-in `docker` and `podman` (shell scripts) first on PATH. */
 async function withDocker(
   script: string,
   env: Record<string, string> = {},
   podman = 'exit 0',
+  args: readonly string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'explain-'));
   try {
@@ -374,7 +380,7 @@ async function withDocker(
       writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
       chmodSync(join(dir, name), 0o755);
     }
-    const result = await exec(process.execPath, ['--disable-warning=ExperimentalWarning', CLI], {
+    const result = await exec(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], {
       env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}`, ...env },
     }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
@@ -424,6 +430,62 @@ describe('node explain/src/main.ts', () => {
   it('rejects a SERVICE1_PORT that is no port, in one line', async () => {
     const result = await withDocker('exit 0', { SERVICE1_PORT: 'abc' });
     assert.deepEqual([result.code, result.stderr], [1, 'explain: SERVICE1_PORT must be a port number 1-65535, got "abc"\n']);
+  });
+
+  for (const fixture of ['compose-v2.json', 'swarm.json']) {
+    it(`records, with --record, what docker says of the stack that publishes the port, and one answer from that port (${fixture})`, async () => {
+      const recording = recorded(fixture);
+      let client = 0;
+      const server = createServer((req, res) => {
+        client = req.socket.remotePort ?? 0;
+        res.end(recording.ask.body);
+      });
+      server.listen(0);
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      try {
+        const result = await withDocker(
+          `exec "${process.execPath}" --disable-warning=ExperimentalWarning "${STAND_IN_DOCKER}" "$@"`,
+          {
+            SERVICE1_PORT: String(port),
+            PUBLISHED_PORT: String(port),
+            STAND_IN_RECORDING: join(FIXTURES, fixture),
+          },
+          'exit 0',
+          ['--record'],
+        );
+        assert.equal(result.stderr, '');
+        const made = JSON.parse(result.stdout) as Recording;
+        const { containers, networks, insides, engine } = made;
+        assert.deepEqual(
+          { containers, networks, insides, engine },
+          {
+            containers: recording.containers,
+            networks: recording.networks,
+            insides: recording.insides,
+            engine: recording.engine,
+          },
+        );
+        assert.deepEqual(
+          [made.port, made.ask.url, made.ask.status, made.ask.body, made.ask.server.port, made.ask.client.port],
+          [port, `http://localhost:${port}/`, 200, recording.ask.body, port, client],
+        );
+        assert.deepEqual(made.host, hostFacts(port));
+      } finally {
+        server.close();
+      }
+    });
+  }
+
+  it('says in one line, and exits 1, when a recording to replay cannot be read', async () => {
+    const result = await exec(process.execPath, [
+      '--disable-warning=ExperimentalWarning',
+      CLI,
+      '--replay',
+      join(FIXTURES, 'none.json'),
+    ]).catch((error: { code: number; stderr: string }) => error);
+    assert.equal('code' in result ? result.code : 0, 1);
+    assert.match(result.stderr, /^explain: cannot replay .*none\.json: ENOENT/);
   });
 
   it('explains a recorded run with --replay, without Docker', async () => {

@@ -175,8 +175,29 @@ export interface RunningService {
   readonly events: EventEmitter;
 }
 
-function spawnMain(main: URL, env: Readonly<Record<string, string>>): ChildProcess {
-  return spawn(process.execPath, ['--conditions=source', main.pathname], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+/** How long a service run to its end may take: one that refuses its configuration exits at once. */
+const RUN_TO_EXIT_MS = 5_000;
+
+// The services a test file started, killed when it exits: a test that fails
+// or times out must leave none running, nor keep the run waiting on one.
+const children = new Set<ChildProcess>();
+const killChildren = (): void => {
+  for (const child of children) child.kill('SIGKILL');
+};
+
+function spawnMain(main: URL, env: Readonly<Record<string, string>>, options: { timeout?: number } = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--conditions=source', main.pathname], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    killSignal: 'SIGKILL',
+    ...options,
+  });
+  if (children.size === 0) process.once('exit', killChildren);
+  children.add(child);
+  child.once('exit', () => {
+    children.delete(child);
+    if (children.size === 0) process.off('exit', killChildren);
+  });
+  return child;
 }
 
 /** Starts `main` and waits for its first line on stdout. */
@@ -198,12 +219,12 @@ export async function startService(main: URL, env: Readonly<Record<string, strin
   return { child, started: JSON.parse(first) as LogLine, lines, events };
 }
 
-/** Runs `main` to its end and returns its exit code and output. */
+/** Runs `main` to its end and returns its exit code and output; one still running after RUN_TO_EXIT_MS is killed (code null). */
 export async function runToExit(
   main: URL,
   env: Readonly<Record<string, string>>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnMain(main, env);
+  const child = spawnMain(main, env, { timeout: RUN_TO_EXIT_MS });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
