@@ -17,6 +17,7 @@ import {
   getInside,
   inspectContainer,
   installedComposeClis,
+  isCommand,
   isInternalNetwork,
   networksOf,
   privileges,
@@ -33,6 +34,9 @@ const UPSTREAM_TIMEOUT_MS = 2_000;
 const SERVICE1_PORT = publishedPort();
 const URL_ON_HOST = `http://localhost:${SERVICE1_PORT}/`;
 const clis = await installedComposeClis();
+const noPromtool = (await isCommand('promtool'))
+  ? false
+  : "promtool is not installed here: Debian's and Ubuntu's prometheus package has it (apt install prometheus)";
 
 it('finds a Compose front end to test with', () => {
   assert.notEqual(clis.length, 0, 'neither `docker compose` nor `docker-compose` runs here: provision Docker first');
@@ -163,18 +167,22 @@ for (const cli of clis) {
       assert.deepEqual(await privileges(ids.service1), UNPRIVILEGED);
     });
 
-    it('counts each call exactly, on service1 and on service2, in metrics promtool finds no fault with', async () => {
-      const scrape = async (): Promise<[string, string]> => [
-        (await get(`${URL_ON_HOST}metrics`)).body,
-        await getInside(ids.service2, 8002, '/metrics'),
-      ];
+    const scrape = async (): Promise<[string, string]> => [
+      (await get(`${URL_ON_HOST}metrics`)).body,
+      await getInside(ids.service2, 8002, '/metrics'),
+    ];
+
+    it('counts each call exactly, on service1 and on service2', async () => {
       const ok = (text: string): number => sample(text, 'http_requests_total{route="/",status="200"}');
       const calls = (text: string): number => sample(text, 'service2_calls_total{outcome="ok"}');
       const [before1, before2] = await scrape();
       for (let i = 0; i < 25; i += 1) assert.equal((await get(URL_ON_HOST)).status, 200);
       const [after1, after2] = await scrape();
       assert.deepEqual([ok(after1) - ok(before1), calls(after1) - calls(before1), ok(after2) - ok(before2)], [25, 25, 25]);
-      for (const text of [after1, after2]) {
+    });
+
+    it('writes metrics in which promtool check metrics finds no fault', { skip: noPromtool }, async () => {
+      for (const text of await scrape()) {
         const checked = await run('sh', ['-c', 'printf %s "$METRICS" | promtool check metrics'], { METRICS: text });
         assert.equal(checked.stdout + checked.stderr, '');
       }

@@ -51,6 +51,16 @@ const DOCKER_CLIS: readonly ComposeCli[] = [
 /** podman-compose, which runs the stack on Podman. */
 export const PODMAN_COMPOSE: ComposeCli = { label: 'podman-compose', file: 'podman-compose', prefix: [], engine: 'podman' };
 
+/** Whether a command of that name is on PATH. */
+export async function isCommand(name: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', 'command -v "$1"', 'sh', name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `cli` answers `version`. */
 export async function isInstalled(cli: ComposeCli): Promise<boolean> {
   try {
