@@ -6,6 +6,8 @@ import { ConfigError } from './env.ts';
 import { formatEndpoint } from './greeting.ts';
 import { createLogger } from './log.ts';
 import type { LogFields, Logger } from './log.ts';
+import { FdOutput } from './output.ts';
+import type { LineSink } from './output.ts';
 
 /** How long requests in flight get to finish at shutdown: well inside Docker's 10 s before it kills. */
 export const SHUTDOWN_GRACE_MS = 5_000;
@@ -47,10 +49,37 @@ export interface Service<C extends ServerConfig> {
 
 /** What a service takes from its process: its output, its signals, its exit code. */
 export interface ServiceProcess {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
+  /** Where info and debug lines go (stdout). */
+  readonly out: LineSink;
+  /** Where warn and error lines go, and a configuration refused (stderr). */
+  readonly err: LineSink;
   once(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
   exitCode?: number | string | null | undefined;
+}
+
+/**
+ * This process: stdout and stderr written in batches, off the event loop
+ * (FdOutput), and what waits written out as it exits, whatever the cause:
+ * its work done, a signal, or an error nobody caught.
+ */
+export function thisProcess(): ServiceProcess {
+  const out = new FdOutput(1);
+  const err = new FdOutput(2);
+  process.once('exit', () => {
+    out.flushSync();
+    err.flushSync();
+  });
+  return {
+    out,
+    err,
+    once: (event, listener) => process.once(event, listener),
+    get exitCode() {
+      return process.exitCode;
+    },
+    set exitCode(code) {
+      process.exitCode = code;
+    },
+  };
 }
 
 /**
@@ -59,22 +88,17 @@ export interface ServiceProcess {
  * and on SIGTERM or SIGINT stops gracefully, so that the process exits 0.
  * Returns the server, or undefined when the configuration was refused.
  */
-export function runService<C extends ServerConfig>(service: Service<C>, host: ServiceProcess = process): Server | undefined {
-  // With nowhere left to write (a reader that closed the pipe), a log line
-  // must not take the service down: an 'error' event nobody handles would.
-  host.stdout.on('error', () => {});
-  host.stderr.on('error', () => {});
-
+export function runService<C extends ServerConfig>(service: Service<C>, host: ServiceProcess = thisProcess()): Server | undefined {
   let config: C;
   try {
     config = service.loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    host.stderr.write(`${service.name}: ${error.message}\n`);
+    host.err.write(`${service.name}: ${error.message}\n`);
     host.exitCode = 1;
     return undefined;
   }
-  const logger = createLogger(service.name, config.logLevel, { out: host.stdout, err: host.stderr });
+  const logger = createLogger(service.name, config.logLevel, host);
   const server = service.createServer(config, logger);
 
   server.on('error', (error) => {

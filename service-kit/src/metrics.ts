@@ -150,6 +150,11 @@ export class Registry {
     return this.#add(new Counter(name, help));
   }
 
+  /** A value read each time the metrics are written, such as a count kept elsewhere. */
+  sampled(name: string, help: string, type: 'counter' | 'gauge', read: () => number): void {
+    this.#add(new Sampled(name, help, type, read));
+  }
+
   histogram(name: string, help: string, bounds: readonly number[]): Histogram {
     return this.#add(new Histogram(name, help, bounds));
   }

@@ -98,6 +98,9 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
   const table = new Map(Object.entries(routes));
   const requests = metrics.counter('http_requests_total', 'Requests answered, by route and status code.');
   const durations = metrics.histogram('http_request_duration_seconds', 'Time from request to answer sent, by route.', DURATION_BUCKETS);
+  metrics.sampled('log_lines_dropped_total', 'Log lines not written: their reader fell behind, or went away.', 'counter', () =>
+    logger.dropped(),
+  );
 
   return (req, res) => {
     const started = performance.now();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setImmediate } from 'node:timers/promises';
 import { createLogger, LOG_LEVELS } from '../src/log.ts';
 import type { Logger, LogLevel } from '../src/log.ts';
+import type { LineSink } from '../src/output.ts';
 import { collect, parseLines } from '../testing/index.ts';
 
-/** A logger whose two streams are kept apart, as written. */
+/** A logger whose two sinks are kept apart, as written. */
 function logger(least: LogLevel): { log: Logger['log']; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
@@ -13,11 +13,15 @@ function logger(least: LogLevel): { log: Logger['log']; out: string[]; err: stri
   return { log: (...args) => created.log(...args), out, err };
 }
 
+/** A sink that has dropped `dropped` lines so far, and keeps the rest. */
+function lagging(into: string[], dropped: number): LineSink & { dropped: number } {
+  return { write: (line) => void into.push(line), dropped };
+}
+
 describe('the JSON logger', () => {
-  it('writes one JSON object per line: time, level, service, event, then the fields', async () => {
+  it('writes one JSON object per line: time, level, service, event, then the fields that have a value', () => {
     const { log, out } = logger('debug');
     log('info', 'request', { requestId: 'r1', status: 200, ok: true, missing: undefined });
-    await setImmediate();
     assert.equal(out.length, 1);
     const line = out[0] ?? '';
     assert.ok(line.endsWith('}\n'));
@@ -37,10 +41,16 @@ describe('the JSON logger', () => {
     assert.ok(Math.abs(Date.parse(String(parsed['time'])) - Date.now()) < 5_000);
   });
 
-  it('writes debug and info on the out stream, warn and error on the err stream', async () => {
+  it('escapes what JSON must, so that a field cannot break its line', () => {
+    const { log, out } = logger('debug');
+    log('info', 'request', { path: '/a"b\\c\nd\u0001' });
+    assert.equal(out[0]?.split('\n').length, 2);
+    assert.equal((JSON.parse(out[0] ?? '') as Record<string, unknown>)['path'], '/a"b\\c\nd\u0001');
+  });
+
+  it('writes debug and info on the out sink, warn and error on the err sink', () => {
     const { log, out, err } = logger('debug');
     for (const level of LOG_LEVELS) log(level, level);
-    await setImmediate();
     assert.deepEqual(
       parseLines(out).map((line) => line['event']),
       ['debug', 'info'],
@@ -51,36 +61,6 @@ describe('the JSON logger', () => {
     );
   });
 
-  it('writes the debug and info lines of one turn of the event loop in one write, at its end', async () => {
-    const { log, out } = logger('debug');
-    log('info', 'first');
-    log('debug', 'second');
-    log('info', 'third');
-    assert.deepEqual(out, []);
-    await setImmediate();
-    assert.equal(out.length, 1);
-    assert.deepEqual(
-      parseLines(out).map((line) => line['event']),
-      ['first', 'second', 'third'],
-    );
-    log('info', 'next turn');
-    await setImmediate();
-    assert.deepEqual(
-      parseLines(out.slice(1)).map((line) => line['event']),
-      ['next turn'],
-    );
-  });
-
-  it('writes warn and error lines at once, each in a write of its own', () => {
-    const { log, err } = logger('debug');
-    log('warn', 'first');
-    log('error', 'second');
-    assert.deepEqual(
-      err.map((write) => (JSON.parse(write) as Record<string, unknown>)['event']),
-      ['first', 'second'],
-    );
-  });
-
   const written: Record<LogLevel, LogLevel[]> = {
     debug: ['debug', 'info', 'warn', 'error'],
     info: ['info', 'warn', 'error'],
@@ -88,14 +68,33 @@ describe('the JSON logger', () => {
     error: ['error'],
   };
   for (const least of LOG_LEVELS) {
-    it(`at ${least}, writes ${written[least].join(', ')} and drops the rest`, async () => {
+    it(`at ${least}, writes ${written[least].join(', ')} and drops the rest`, () => {
       const { log, out, err } = logger(least);
       for (const level of LOG_LEVELS) log(level, level);
-      await setImmediate();
       assert.deepEqual(
         [...parseLines(out), ...parseLines(err)].map((line) => line['level']),
         written[least],
       );
     });
   }
+
+  it('counts the lines both sinks dropped, and says once on the err sink that stdout lost lines', () => {
+    const [outLines, errLines]: [string[], string[]] = [[], []];
+    const out = lagging(outLines, 0);
+    const err = lagging(errLines, 2);
+    const created = createLogger('svc', 'info', { out, err });
+    created.log('info', 'kept');
+    assert.deepEqual(errLines, []);
+    out.dropped = 3;
+    created.log('info', 'after a drop');
+    created.log('info', 'and another');
+    out.dropped = 4;
+    created.log('info', 'after another drop');
+    assert.equal(created.dropped(), 6);
+    assert.deepEqual(
+      parseLines(errLines).map((line) => [line['level'], line['event'], line['stream']]),
+      [['error', 'log lines dropped', 'stdout']],
+    );
+    assert.match(String(parseLines(errLines)[0]?.['reason']), /log_lines_dropped_total/);
+  });
 });

@@ -269,4 +269,22 @@ describe('the router', { timeout: 10_000 }, () => {
     const durationMs = Number(lineOf('timed-1')['durationMs']);
     assert.ok(Math.abs(seconds * 1000 - durationMs) <= 0.01, `${seconds} s counted, ${durationMs} ms logged`);
   });
+
+  it('counts the log lines its logger could not write, as log_lines_dropped_total', async () => {
+    let dropped = 0;
+    const own = new Registry();
+    const counted = createHttpServer({ '/metrics': metricsRoute(own) }, LIMITS, {
+      logger: { log: () => {}, dropped: () => dropped },
+      metrics: own,
+    });
+    const ownPort = await listen(counted);
+    try {
+      const text = async (): Promise<string> => (await ask({ port: ownPort, path: '/metrics' })).body;
+      assert.match(await text(), /^# TYPE log_lines_dropped_total counter\nlog_lines_dropped_total 0$/m);
+      dropped = 7;
+      assert.equal(sample(await text(), 'log_lines_dropped_total'), 7);
+    } finally {
+      await close(counted);
+    }
+  });
 });

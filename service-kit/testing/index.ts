@@ -1,16 +1,17 @@
 // Test helpers for the packages built on the kit: real servers on real
 // sockets, real processes, real log lines. Not part of the images.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { request } from 'node:http';
 import type { Agent, IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { createLogger } from '../src/log.ts';
 import type { Logger, LogLevel } from '../src/log.ts';
+import type { LineSink } from '../src/output.ts';
 
 /** Starts a server on `port` (by default a free one) of `host` and returns the port. */
 export async function listen(server: NetServer, host = '127.0.0.1', port = 0): Promise<number> {
@@ -103,15 +104,9 @@ export async function exchange(host: string, port: number, bytes: string): Promi
   return received;
 }
 
-/** A stream that keeps each write as it comes, in `into`. */
-export function collect(into: string[]): Writable {
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: string, _encoding, done) {
-      into.push(chunk);
-      done();
-    },
-  });
+/** A sink that keeps each line as it is written, in `into`. */
+export function collect(into: string[]): LineSink {
+  return { write: (line) => void into.push(line), dropped: 0 };
 }
 
 /** The JSON lines of what was written, parsed. */
@@ -132,7 +127,7 @@ export interface CapturedLogs {
   readonly lines: LogLine[];
   /** The lines of one request. */
   of(requestId: string): LogLine[];
-  /** Settles with the first line, written or to come, that `matches`: info lines are written once per turn of the event loop. */
+  /** Settles with the first line, written or to come, that `matches`. */
   next(matches: (line: LogLine) => boolean): Promise<LogLine>;
 }
 
@@ -140,18 +135,15 @@ export interface CapturedLogs {
 export function captureLogs(service = 'test', least: LogLevel = 'debug'): CapturedLogs {
   const lines: LogLine[] = [];
   const written = new EventEmitter();
-  // One write holds one line or more.
-  const stream = (): Writable =>
-    new Writable({
-      decodeStrings: false,
-      write(chunk: string, _encoding, done) {
-        for (const text of chunk.split('\n')) if (text !== '') lines.push(JSON.parse(text) as LogLine);
-        written.emit('written');
-        done();
-      },
-    });
+  const sink: LineSink = {
+    write(line) {
+      lines.push(JSON.parse(line) as LogLine);
+      written.emit('written');
+    },
+    dropped: 0,
+  };
   return {
-    logger: createLogger(service, least, { out: stream(), err: stream() }),
+    logger: createLogger(service, least, { out: sink, err: sink }),
     lines,
     of: (requestId) => lines.filter((line) => line['requestId'] === requestId),
     async next(matches) {
@@ -178,15 +170,24 @@ export interface RunningService {
 /** How long a service run to its end may take: one that refuses its configuration exits at once. */
 const RUN_TO_EXIT_MS = 5_000;
 
-// The services a test file started, killed when it exits: a test that fails
+// The processes a test file started, killed when it exits: a test that fails
 // or times out must leave none running, nor keep the run waiting on one.
 const children = new Set<ChildProcess>();
 const killChildren = (): void => {
   for (const child of children) child.kill('SIGKILL');
 };
 
-function spawnMain(main: URL, env: Readonly<Record<string, string>>, options: { timeout?: number } = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=source', main.pathname], {
+/**
+ * Runs a TypeScript file with this Node, its sources by the "source" export
+ * condition, in an environment of PATH and `env` alone, its output on pipes;
+ * it is killed if still running when this test file's process exits.
+ */
+export function spawnNode(
+  file: string,
+  env: Readonly<Record<string, string>>,
+  options: { timeout?: number } = {},
+): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, ['--conditions=source', file], {
     env: { PATH: process.env['PATH'] ?? '', ...env },
     killSignal: 'SIGKILL',
     ...options,
@@ -198,6 +199,10 @@ function spawnMain(main: URL, env: Readonly<Record<string, string>>, options: { 
     if (children.size === 0) process.off('exit', killChildren);
   });
   return child;
+}
+
+function spawnMain(main: URL, env: Readonly<Record<string, string>>, options: { timeout?: number } = {}): ChildProcess {
+  return spawnNode(main.pathname, env, options);
 }
 
 /** Starts `main` and waits for its first line on stdout. */
