@@ -10,20 +10,25 @@
 //
 // --compose: the relay in containers of the base image, published like
 // service1 (-p), then the stack under its own project name on BENCH_PORT
-// (default 28001) as shipped and with
-// LOG_LEVEL=warn; takes everything down after.
+// (default 28001) as shipped and with LOG_LEVEL=warn; takes everything down
+// after.
 //
 // Each target gets a warm-up, then several loads from wrk; --rounds repeats
-// the whole sequence, interleaved. wrk, not autocannon: on two cores a load
-// generator in JavaScript takes the CPU the services need (README.md,
-// Performance). Prints each target met or missed; exits 1 when one is missed.
+// the whole sequence, interleaved. For each load it reads the CPU time the
+// target spent per answer (its processes, or its containers' cgroups and
+// Docker's own processes), which the machine's noise disturbs far less than
+// requests per second; the targets are judged on it (docs/performance.md).
+// wrk, not autocannon: on two cores a load generator in JavaScript takes the
+// CPU the services need. Prints each target met or missed; exits 1 when one
+// is missed.
 //
 //   npm run bench -- [--compose] [--node-options=…] [--connections 32] [--threads 1] [--warmup 3] [--runs 3] [--duration 5] [--rounds 1]
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ComposeProject, composeCli, run, waitForOk } from '../harness/docker.ts';
-import { benchPort, removeReferences, startBareRelay } from './containers.ts';
+import { ComposeProject, composeCli, inspectContainer, run, waitForOk } from '../harness/docker.ts';
+import { dockerCpu, dockerPids } from './accounting.ts';
+import { BARE_RELAY_CONTAINERS, benchPort, removeReferences, startBareRelay } from './containers.ts';
 import { count, median, ms, printTable } from './figures.ts';
 import { buildServices, cpuSecondsOf, HOST, imageStart, rssMB, startLocalRelay, startServices, stopChildren } from './processes.ts';
 import type { Started } from './processes.ts';
@@ -34,16 +39,26 @@ import { requireWrk } from './wrk.ts';
 /** The issue's figure for a typical public implementation of the exercise: 570-770 req/s; targets are checked against the top. */
 const PUBLIC_IMPLEMENTATION = 770;
 
+/** CPU seconds a target has used so far: its own processes or containers, and, through Docker, Docker's processes for it. */
+interface CpuSeconds {
+  readonly services: number;
+  readonly docker: number;
+}
+
+/** A started target: where to load it, and how to read what it spends. */
+interface Running {
+  readonly url: string;
+  readonly cpu: () => CpuSeconds;
+}
+
 /** Something to load: started before its loads, stopped after them. */
 interface Target {
   readonly name: string;
-  /** Starts it if it is not running; resolves to its URL once it answers. */
-  readonly start: () => Promise<string>;
+  /** Starts it if it is not running; resolves once it answers. */
+  readonly start: () => Promise<Running>;
   readonly stop: () => Promise<void>;
   /** Its resident memory after load, as a table cell, where it is read. */
   readonly rss?: () => string;
-  /** The CPU time its processes have used so far, in seconds, where it is read. */
-  readonly cpuSeconds?: () => number;
 }
 
 /** The local targets; `nodeOptions` replaces the Dockerfiles' NODE_OPTIONS for the services when given. */
@@ -58,11 +73,10 @@ async function localTargets(nodeOptions: string | undefined): Promise<Target[]> 
     start: async () => {
       const url = `http://${HOST}:${front.port}/`;
       await waitForOk(url, 10_000);
-      return url;
+      return { url, cpu: () => ({ services: cpuSecondsOf(front.child.pid ?? 0) + cpuSecondsOf(back.child.pid ?? 0), docker: 0 }) };
     },
     stop: async () => {},
     rss: () => (front.child.pid === undefined ? '-' : `${rssMB(front.child.pid).toFixed(1)} MB`),
-    cpuSeconds: () => cpuSecondsOf(front.child.pid ?? 0) + cpuSecondsOf(back.child.pid ?? 0),
   });
   return [
     local(RELAY_TARGET, { front: relay.relay, back: relay.server }),
@@ -75,14 +89,40 @@ const RELAY_TARGET = 'bare Node relay → bare hop';
 const SHIPPED_TARGET = 'as shipped (LOG_LEVEL=info)';
 const WARN_TARGET = 'LOG_LEVEL=warn';
 
+/** What containers (by name or id) spend, with what Docker spends on them and on the published port. */
+async function containersCpu(containers: readonly string[], port: number): Promise<() => CpuSeconds> {
+  const infos = await Promise.all(containers.map((container) => inspectContainer(container)));
+  const pids = infos.map((info) => info.State.Pid);
+  const docker = dockerPids(
+    infos.map((info) => info.Id),
+    port,
+  );
+  return () => {
+    const { containers: services, docker: dockerSeconds } = dockerCpu(pids, docker);
+    return { services, docker: dockerSeconds };
+  };
+}
+
 async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Promise<void> }> {
   const stack = new ComposeProject(await composeCli(), 'perf-bench', benchPort());
   process.stdout.write(`building with ${stack.cli.label}, project ${stack.name}, published on port ${stack.port}\n`);
   await stack.run(['build']);
+  const upStack = async (logLevel: string): Promise<Running> => {
+    const url = await stack.up(logLevel);
+    const ids = await Promise.all(['service1', 'service2'].map((service) => stack.containerId(service)));
+    return { url, cpu: await containersCpu(ids, stack.port) };
+  };
   const targets: Target[] = [
-    { name: RELAY_TARGET, start: () => startBareRelay(stack.port), stop: removeReferences },
-    { name: SHIPPED_TARGET, start: () => stack.up('info'), stop: async () => {} },
-    { name: WARN_TARGET, start: () => stack.up('warn'), stop: () => stack.down() },
+    {
+      name: RELAY_TARGET,
+      start: async () => {
+        const url = await startBareRelay(stack.port);
+        return { url, cpu: await containersCpu(BARE_RELAY_CONTAINERS, stack.port) };
+      },
+      stop: removeReferences,
+    },
+    { name: SHIPPED_TARGET, start: () => upStack('info'), stop: async () => {} },
+    { name: WARN_TARGET, start: () => upStack('warn'), stop: () => stack.down() },
   ];
   const cleanUp = async (): Promise<void> => {
     await removeReferences();
@@ -93,79 +133,100 @@ async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Pro
 
 // ---------------------------------------------------------------- figures
 
-/** The loads of one target, each with the round it ran in and, where read, the CPU time per request of its processes. */
-type Runs = Array<Load & { readonly round: number; readonly cpuUs?: number }>;
+/** One load of a target: wrk's figures, the round it ran in, and the CPU time per answer, in µs, of the target and of Docker. */
+type Runs = Array<Load & { readonly round: number; readonly servicesUs: number; readonly dockerUs: number }>;
 
-/** Each round's median against the reference's median of the same round, then the median of those ratios. */
-function ratio(runs: Runs, reference: Runs): number {
+/** A figure of a load, to compare with the reference's. */
+type Figure = (load: Runs[number]) => number;
+
+const requestsPerSecond: Figure = (load) => load.requestsPerSecond;
+const servicesUs: Figure = (load) => load.servicesUs;
+const allUs: Figure = (load) => load.servicesUs + load.dockerUs;
+
+/** Each round's median of `figure` against the reference's median of the same round, then the median of those ratios. */
+function ratio(runs: Runs, reference: Runs, figure: Figure): number {
   const rounds = [...new Set(runs.map((r) => r.round))];
   const perRound = rounds.map((round) => {
-    const rps = (of: Runs): number => median(of.filter((r) => r.round === round).map((r) => r.requestsPerSecond));
-    return rps(runs) / rps(reference);
+    const of = (loads: Runs): number => median(loads.filter((r) => r.round === round).map(figure));
+    return of(runs) / of(reference);
   });
   return median(perRound);
 }
+
+const us = (value: number): string => `${value.toFixed(0)} µs`;
 
 function summarize(
   targets: readonly Target[],
   measures: ReadonlyMap<string, Runs>,
   rss: ReadonlyMap<string, string>,
-  reference: Runs,
   local: boolean,
 ): void {
+  const reference = measures.get(RELAY_TARGET) ?? [];
   const rows = targets.map((target) => {
     const runs = measures.get(target.name) ?? [];
-    const rps = runs.map((r) => r.requestsPerSecond);
-    const row = [
+    const rps = runs.map(requestsPerSecond);
+    const cpu = local
+      ? [us(median(runs.map(servicesUs))), `${ratio(runs, reference, servicesUs).toFixed(2)}×`]
+      : [
+          us(median(runs.map(allUs))),
+          us(median(runs.map(servicesUs))),
+          us(median(runs.map((load) => load.dockerUs))),
+          `${ratio(runs, reference, allUs).toFixed(2)}×`,
+        ];
+    return [
       target.name,
+      ...cpu,
       count(median(rps)),
       `${count(Math.min(...rps))}-${count(Math.max(...rps))}`,
+      `${ratio(runs, reference, requestsPerSecond).toFixed(2)}×`,
       ms(median(runs.map((r) => r.p50))),
       ms(median(runs.map((r) => r.p99))),
       String(runs.reduce((sum, r) => sum + r.errors, 0)),
+      ...(local ? [rss.get(target.name) ?? '-'] : []),
     ];
-    if (local) row.push(rss.get(target.name) ?? '-', `${median(runs.map((r) => r.cpuUs ?? Number.NaN)).toFixed(0)} µs`);
-    row.push(`${ratio(runs, reference).toFixed(2)}×`);
-    return row;
   });
-  const header = [
-    'target',
-    'req/s',
-    'range',
-    'p50',
-    'p99',
-    'errors',
-    ...(local ? ['RSS after load', 'CPU per request'] : []),
-    'vs bare relay',
-  ];
-  printTable(header, rows);
-  process.stdout.write('\nreq/s, p50, p99: medians of the loads; range: the slowest and fastest load; errors: their sum;\n');
-  if (local)
-    process.stdout.write('CPU per request: user and system time of both processes over the load, per answer (median of the loads);\n');
-  process.stdout.write("vs bare relay: each round's median req/s against the relay's in the same round (the median of those ratios).\n");
+  const cpuHeader = local ? ['CPU per request', 'CPU vs relay'] : ['CPU per request', 'in the containers', 'in Docker', 'CPU vs relay'];
+  printTable(
+    ['target', ...cpuHeader, 'req/s', 'range', 'req/s vs relay', 'p50', 'p99', 'errors', ...(local ? ['RSS after load'] : [])],
+    rows,
+  );
+  process.stdout.write(
+    local
+      ? '\nCPU per request: user and system time of both processes over a load, per answer;\n'
+      : "\nCPU per request: the two containers' cgroups, and Docker's processes on the host (dockerd, containerd, the containers' shims, docker-proxy), over a load, per answer;\n",
+  );
+  process.stdout.write('every figure the median of the loads; range: the slowest and fastest load; errors: their sum;\n');
+  process.stdout.write("vs relay: each round's median against the relay's in the same round, then the median of those ratios.\n");
 }
 
 /** The targets, each met or not, against the bare relay of the same rounds; returns whether all were. */
-function verdict(relay: Runs, shipped: Runs, warn: Runs, local: boolean): boolean {
-  const rps = (runs: Runs): number => median(runs.map((r) => r.requestsPerSecond));
-  const p99 = (runs: Runs): number => median(runs.map((r) => r.p99));
-  const versus = (runs: Runs, least: number, what: string): [string, string, boolean] => [
-    `${what} ≥ ${least}× the bare relay`,
-    `${ratio(runs, relay).toFixed(2)}×`,
-    ratio(runs, relay) >= least,
+function verdict(measures: ReadonlyMap<string, Runs>, local: boolean): boolean {
+  const [relay, shipped, warn] = [RELAY_TARGET, SHIPPED_TARGET, WARN_TARGET].map((name) => measures.get(name) ?? []) as [Runs, Runs, Runs];
+  const cpu = local ? servicesUs : allUs;
+  const atMost = (runs: Runs, most: number, what: string): [string, string, boolean] => [
+    `${what}: CPU per request ≤ ${most}× the bare relay's`,
+    `${ratio(runs, relay, cpu).toFixed(2)}×`,
+    ratio(runs, relay, cpu) <= most,
   ];
-  const errors = [...relay, ...shipped, ...warn].reduce((sum, r) => sum + r.errors, 0);
+  const errors = [relay, shipped, warn].flat().reduce((sum, r) => sum + r.errors, 0);
+  const p99 = (runs: Runs): number => median(runs.map((r) => r.p99));
+  const rps = (runs: Runs): number => median(runs.map(requestsPerSecond));
   const public3 = 3 * PUBLIC_IMPLEMENTATION;
   const checks: Array<[string, string, boolean]> = local
     ? [
-        versus(shipped, 0.8, 'as shipped'),
-        versus(warn, 0.9, 'LOG_LEVEL=warn'),
+        atMost(warn, 1.15, 'LOG_LEVEL=warn'),
+        atMost(shipped, 1.3, 'as shipped'),
         [`as shipped p99 ≤ 1.5× the relay's (${ms(1.5 * p99(relay))})`, ms(p99(shipped)), p99(shipped) <= 1.5 * p99(relay)],
         ['no errors', String(errors), errors === 0],
       ]
     : [
-        versus(shipped, 0.6, 'as shipped'),
-        versus(warn, 0.9, 'LOG_LEVEL=warn'),
+        atMost(warn, 1.15, 'LOG_LEVEL=warn'),
+        atMost(shipped, 1.6, 'as shipped'),
+        [
+          "as shipped: req/s ≥ 0.6× the bare relay's",
+          `${ratio(shipped, relay, requestsPerSecond).toFixed(2)}×`,
+          ratio(shipped, relay, requestsPerSecond) >= 0.6,
+        ],
         [`as shipped ≥ 3× a public implementation (${count(public3)} req/s)`, `${count(rps(shipped))} req/s`, rps(shipped) >= public3],
         ['no errors', String(errors), errors === 0],
       ];
@@ -219,26 +280,27 @@ async function main(): Promise<void> {
     const rss = new Map<string, string>();
     for (let round = 1; round <= rounds; round += 1) {
       for (const target of targets) {
-        const url = await target.start();
+        const { url, cpu } = await target.start();
         if (warmup > 0) await wrk(url, { ...load, seconds: warmup });
         for (let i = 1; i <= runs; i += 1) {
-          const before = loadavg()[0]?.toFixed(2) ?? '?';
-          const cpuBefore = target.cpuSeconds?.();
+          const before = cpu();
           const result = await wrk(url, load);
-          const cpuUs = cpuBefore === undefined ? undefined : (((target.cpuSeconds?.() ?? 0) - cpuBefore) / result.requests) * 1e6;
-          measures.get(target.name)?.push({ ...result, round, ...(cpuUs === undefined ? {} : { cpuUs }) });
+          const after = cpu();
+          const perAnswer = (seconds: number): number => (seconds / result.requests) * 1e6;
+          const servicesUs = perAnswer(after.services - before.services);
+          const dockerUs = perAnswer(after.docker - before.docker);
+          measures.get(target.name)?.push({ ...result, round, servicesUs, dockerUs });
           process.stdout.write(
             `round ${round}, ${target.name}, load ${i}: ${count(result.requestsPerSecond)} req/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ` +
-              `${result.errors} errors (load average before: ${before})\n`,
+              `${result.errors} errors, CPU per request ${us(servicesUs)}${compose ? ` + Docker ${us(dockerUs)}` : ''}\n`,
           );
         }
         rss.set(target.name, target.rss?.() ?? '-');
         await target.stop();
       }
     }
-    const runsOf = (name: string): Runs => measures.get(name) ?? [];
-    summarize(targets, measures, rss, runsOf(RELAY_TARGET), !compose);
-    if (!verdict(runsOf(RELAY_TARGET), runsOf(SHIPPED_TARGET), runsOf(WARN_TARGET), !compose)) process.exitCode = 1;
+    summarize(targets, measures, rss, !compose);
+    if (!verdict(measures, !compose)) process.exitCode = 1;
   } finally {
     await cleanUp();
   }

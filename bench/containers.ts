@@ -18,6 +18,8 @@ export function benchPort(env: NodeJS.ProcessEnv = process.env): number {
 
 const BARE = 'perf-bench-bare-hop';
 const RELAY = 'perf-bench-bare-relay';
+/** The containers of the bare relay: the relay, published, and the bare hop behind it. */
+export const BARE_RELAY_CONTAINERS = [RELAY, BARE] as const;
 const RELAY_NETWORK = 'perf-bench-relay';
 
 /** Runs a reference in a container of the base image, as the images run the services, with Node's defaults. */

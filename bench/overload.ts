@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { hostFacts } from '@two-services/explain';
 import { ComposeProject, composeCli, get, inspectContainer, onNetwork, run } from '../harness/docker.ts';
 import type { GetResult, ContainerInfo } from '../harness/docker.ts';
+import { memoryFile } from './accounting.ts';
 import { benchPort, removeReferences, startBareContainer } from './containers.ts';
 import { count, ms, printTable } from './figures.ts';
 import { requireWrk, wrk } from './wrk.ts';
@@ -27,16 +28,6 @@ const SERVICES = ['service1', 'service2'] as const;
 const MIN_OK_PER_SECOND = 1_000;
 const MAX_PLAIN_MS = 1_000;
 const SAMPLE_MS = 100;
-
-/** A container's memory as its cgroup counts it (what mem_limit caps), read from the host. */
-function memoryFile(pid: number): string {
-  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
-  const v1 = lines.find((line) => line.split(':')[1]?.split(',').includes('memory'));
-  if (v1 !== undefined) return `/sys/fs/cgroup/memory${v1.split(':')[2] ?? ''}/memory.usage_in_bytes`;
-  const v2 = lines.find((line) => line.startsWith('0::'));
-  if (v2 !== undefined) return `/sys/fs/cgroup${v2.slice(3)}/memory.current`;
-  throw new Error(`no memory cgroup in /proc/${pid}/cgroup`);
-}
 
 /** Each container's peak memory while `during` runs, sampled every SAMPLE_MS, in MB. */
 async function peakMemory<T>(files: readonly string[], during: Promise<T>): Promise<{ result: T; peaks: number[] }> {

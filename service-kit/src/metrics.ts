@@ -56,8 +56,12 @@ export class Histogram implements Metric {
       series = { buckets: [], sum: 0, count: 0 };
       this.#series.set(key, series);
     }
-    // Cumulative, as the format writes them: a bucket counts every value up to its bound.
-    for (const [i, bound] of this.#bounds.entries()) if (value <= bound) series.buckets[i] = (series.buckets[i] ?? 0) + 1;
+    // Counted once, in the first bucket it fits (the last, +Inf, past every bound): render adds the
+    // buckets up, as the format's are cumulative. Not in every bucket up to +Inf, at every
+    // request: docs/performance.md says what that cost.
+    const fits = this.#bounds.findIndex((bound) => value <= bound);
+    const i = fits === -1 ? this.#bounds.length : fits;
+    series.buckets[i] = (series.buckets[i] ?? 0) + 1;
     series.sum += value;
     series.count += 1;
   }
@@ -66,8 +70,10 @@ export class Histogram implements Metric {
     let text = header(this.#name, this.#help, 'histogram');
     for (const [labels, { buckets, sum, count }] of this.#series) {
       const prefix = labels === '' ? '' : `${labels},`;
+      let cumulative = 0;
       this.#bounds.forEach((bound, i) => {
-        text += sampleLine(`${this.#name}_bucket`, `${prefix}le="${bound}"`, buckets[i] ?? 0);
+        cumulative += buckets[i] ?? 0;
+        text += sampleLine(`${this.#name}_bucket`, `${prefix}le="${bound}"`, cumulative);
       });
       text += sampleLine(`${this.#name}_bucket`, `${prefix}le="+Inf"`, count);
       text += sampleLine(`${this.#name}_sum`, labels, sum);

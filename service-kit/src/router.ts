@@ -109,7 +109,7 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
     const path = pathOf(req.url as string);
     const route = table.get(path);
     // Read now: once the client has gone, its socket no longer knows its address.
-    const remote = formatEndpoint(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort ?? 0);
+    const { remoteAddress = 'unknown', remotePort = 0 } = req.socket;
 
     const respond = (reply: Reply): void => {
       const aborted = req.socket.destroyed;
@@ -124,14 +124,15 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
       requests.inc({ route: routeLabel, status: String(sent.status) });
       durations.observe({ route: routeLabel }, seconds);
       const level: LogLevel = sent.status >= 500 ? 'error' : route?.quiet === true ? 'debug' : 'info';
-      const durationMs = Math.round(seconds * 100_000) / 100;
+      // Made only when it is written: at LOG_LEVEL=warn a request that went well costs no line at all.
+      if (!logger.enabled(level)) return;
       logger.log(level, 'request', {
         requestId,
         method: req.method,
         path,
         status: sent.status,
-        durationMs,
-        remote,
+        durationMs: Math.round(seconds * 100_000) / 100,
+        remote: formatEndpoint(remoteAddress, remotePort),
         ...sent.log,
         aborted: aborted || undefined,
       });

@@ -274,7 +274,7 @@ describe('the router', { timeout: 10_000 }, () => {
     let dropped = 0;
     const own = new Registry();
     const counted = createHttpServer({ '/metrics': metricsRoute(own) }, LIMITS, {
-      logger: { log: () => {}, dropped: () => dropped },
+      logger: { log: () => {}, enabled: () => true, dropped: () => dropped },
       metrics: own,
     });
     const ownPort = await listen(counted);
