@@ -191,9 +191,18 @@ for (const cli of clis) {
     it('logs each request to stdout as one JSON line with a level, the same request id in both services', async () => {
       const id = `e2e-${cli.file}-${Date.now()}`;
       assert.equal((await run('curl', ['-sS', '-o', '/dev/null', '-H', `x-request-id: ${id}`, URL_ON_HOST])).stderr, '');
-      const lines = (await project.run(['logs', '--no-color', 'service1', 'service2'])).stdout
-        .split('\n')
-        .filter((line) => line.includes(id));
+      // Lines are written in batches, a moment after the request (docs/logs.md).
+      let lines: string[] = [];
+      await waitFor(
+        async () => {
+          lines = (await project.run(['logs', '--no-color', 'service1', 'service2'])).stdout
+            .split('\n')
+            .filter((line) => line.includes(id));
+          return lines.length >= 2;
+        },
+        5_000,
+        'both request lines in the logs',
+      );
       const parsed = lines.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
       assert.deepEqual(
         parsed.map((line) => [line['service'], line['level'], line['status']]).toSorted((a, b) => String(a[0]).localeCompare(String(b[0]))),

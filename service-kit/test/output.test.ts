@@ -103,7 +103,7 @@ describe('FdOutput, on a real pipe', { timeout: 20_000 }, () => {
     }
     // Each write to the pipe, made in libuv's threads, comes with one to wake the event loop when it is done;
     // and the report made on stderr before the process exited is one more.
-    const batches = Math.ceil((2000 * 100) / OUTPUT_LIMITS.batchBytes);
+    const batches = Math.ceil((2000 * 100) / OUTPUT_LIMITS.batchChars);
     t.diagnostic(`2,000 lines of 100 bytes in ${exit.writeCalls} write(2) calls, for ${batches} full batches`);
     assert.ok(exit.writeCalls <= 2 * batches + 5, `${exit.writeCalls} write(2) calls`);
   });
@@ -133,7 +133,7 @@ describe('FdOutput, on a real pipe', { timeout: 20_000 }, () => {
     const { dropped } = await run.report((report) => report.handedOver === true);
     const kept = lines - dropped;
     // The bound, plus what the pipe and this reader's buffer took before they were full.
-    assert.ok(kept >= OUTPUT_LIMITS.maxPendingBytes / 100 && kept <= (OUTPUT_LIMITS.maxPendingBytes + 512 * 1024) / 100, `kept ${kept}`);
+    assert.ok(kept >= OUTPUT_LIMITS.maxPendingChars / 100 && kept <= (OUTPUT_LIMITS.maxPendingChars + 512 * 1024) / 100, `kept ${kept}`);
     run.child.stdout.resume();
     run.child.kill('SIGTERM');
     const { stdout, code } = await run.finish();
