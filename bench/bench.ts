@@ -9,12 +9,12 @@
 // file of its own.
 //
 // --compose: the relay in containers of the base image, published like
-// service1 (-p), then the stack under its own project name on BENCH_PORT
-// (default 28001) as shipped and with LOG_LEVEL=warn; takes everything down
-// after.
+// service1 (-p) on BENCH_PORT (default 28001), and the stack as shipped and
+// with LOG_LEVEL=warn under projects of their own on the next two ports;
+// takes everything down after.
 //
-// Each target gets a warm-up, then several loads from wrk; --rounds repeats
-// the whole sequence, interleaved. For each load it reads the CPU time the
+// All three run side by side; each gets a warm-up, then loads from wrk go to
+// each in turn, --runs times a round, --rounds rounds. For each load it reads the CPU time the
 // target spent per answer (its processes, or its containers' cgroups and
 // Docker's own processes), which the machine's noise disturbs far less than
 // requests per second; the targets are judged on it (docs/performance.md).
@@ -51,12 +51,11 @@ interface Running {
   readonly cpu: () => CpuSeconds;
 }
 
-/** Something to load: started before its loads, stopped after them. */
+/** Something to load: started before the loads, all of them side by side. */
 interface Target {
   readonly name: string;
-  /** Starts it if it is not running; resolves once it answers. */
+  /** Starts it; resolves once it answers. */
   readonly start: () => Promise<Running>;
-  readonly stop: () => Promise<void>;
   /** Its resident memory after load, as a table cell, where it is read. */
   readonly rss?: () => string;
 }
@@ -75,7 +74,6 @@ async function localTargets(nodeOptions: string | undefined): Promise<Target[]> 
       await waitForOk(url, 10_000);
       return { url, cpu: () => ({ services: cpuSecondsOf(front.child.pid ?? 0) + cpuSecondsOf(back.child.pid ?? 0), docker: 0 }) };
     },
-    stop: async () => {},
     rss: () => (front.child.pid === undefined ? '-' : `${rssMB(front.child.pid).toFixed(1)} MB`),
   });
   return [
@@ -103,11 +101,18 @@ async function containersCpu(containers: readonly string[], port: number): Promi
   };
 }
 
+/**
+ * The relay, the stack at info and the stack at warn, up side by side on
+ * BENCH_PORT and the two ports after it: a load can then go to each in turn,
+ * seconds apart, through the same moments of the machine's noise.
+ */
 async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Promise<void> }> {
-  const stack = new ComposeProject(await composeCli(), 'perf-bench', benchPort());
-  process.stdout.write(`building with ${stack.cli.label}, project ${stack.name}, published on port ${stack.port}\n`);
-  await stack.run(['build']);
-  const upStack = async (logLevel: string): Promise<Running> => {
+  const cli = await composeCli();
+  const port = benchPort();
+  const stacks = { info: new ComposeProject(cli, 'perf-bench-info', port + 1), warn: new ComposeProject(cli, 'perf-bench-warn', port + 2) };
+  process.stdout.write(`building with ${cli.label}; the relay on port ${port}, the stack at info on ${port + 1}, at warn on ${port + 2}\n`);
+  await stacks.info.run(['build']);
+  const upStack = async (stack: ComposeProject, logLevel: string): Promise<Running> => {
     const url = await stack.up(logLevel);
     const ids = await Promise.all(['service1', 'service2'].map((service) => stack.containerId(service)));
     return { url, cpu: await containersCpu(ids, stack.port) };
@@ -116,17 +121,16 @@ async function composeTargets(): Promise<{ targets: Target[]; cleanUp: () => Pro
     {
       name: RELAY_TARGET,
       start: async () => {
-        const url = await startBareRelay(stack.port);
-        return { url, cpu: await containersCpu(BARE_RELAY_CONTAINERS, stack.port) };
+        const url = await startBareRelay(port);
+        return { url, cpu: await containersCpu(BARE_RELAY_CONTAINERS, port) };
       },
-      stop: removeReferences,
     },
-    { name: SHIPPED_TARGET, start: () => upStack('info'), stop: async () => {} },
-    { name: WARN_TARGET, start: () => upStack('warn'), stop: () => stack.down() },
+    { name: SHIPPED_TARGET, start: () => upStack(stacks.info, 'info') },
+    { name: WARN_TARGET, start: () => upStack(stacks.warn, 'warn') },
   ];
   const cleanUp = async (): Promise<void> => {
     await removeReferences();
-    await stack.down();
+    await Promise.all([stacks.info.down(), stacks.warn.down()]);
   };
   return { targets, cleanUp };
 }
@@ -277,12 +281,17 @@ async function main(): Promise<void> {
         `wrk, ${load.threads} thread(s), ${load.connections} connections, ${warmup} s warm-up then ${runs} × ${load.seconds} s per target, ${rounds} round(s)\n`,
     );
     const measures = new Map<string, Runs>(targets.map((target) => [target.name, []]));
-    const rss = new Map<string, string>();
+    const running = new Map<string, Running>();
+    for (const target of targets) {
+      const started = await target.start();
+      running.set(target.name, started);
+      if (warmup > 0) await wrk(started.url, { ...load, seconds: warmup });
+    }
+    // Each target in turn, load by load, so that the machine's noise falls on all of them alike.
     for (let round = 1; round <= rounds; round += 1) {
-      for (const target of targets) {
-        const { url, cpu } = await target.start();
-        if (warmup > 0) await wrk(url, { ...load, seconds: warmup });
-        for (let i = 1; i <= runs; i += 1) {
+      for (let i = 1; i <= runs; i += 1) {
+        for (const target of targets) {
+          const { url, cpu } = running.get(target.name) as Running;
           const before = cpu();
           const result = await wrk(url, load);
           const after = cpu();
@@ -291,14 +300,13 @@ async function main(): Promise<void> {
           const dockerUs = perAnswer(after.docker - before.docker);
           measures.get(target.name)?.push({ ...result, round, servicesUs, dockerUs });
           process.stdout.write(
-            `round ${round}, ${target.name}, load ${i}: ${count(result.requestsPerSecond)} req/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ` +
+            `round ${round}, load ${i}, ${target.name}: ${count(result.requestsPerSecond)} req/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ` +
               `${result.errors} errors, CPU per request ${us(servicesUs)}${compose ? ` + Docker ${us(dockerUs)}` : ''}\n`,
           );
         }
-        rss.set(target.name, target.rss?.() ?? '-');
-        await target.stop();
       }
     }
+    const rss = new Map(targets.map((target) => [target.name, target.rss?.() ?? '-']));
     summarize(targets, measures, rss, !compose);
     if (!verdict(measures, !compose)) process.exitCode = 1;
   } finally {
