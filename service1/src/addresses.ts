@@ -15,6 +15,14 @@ export const lookupAll: LookupAll = async (hostname) => (await getaddrinfo(hostn
  */
 export const REFRESH_MS = 1_000;
 
+/**
+ * How long an address that did not take a connection, or did not answer, is
+ * left out of the turns while others remain: DNS lists a replica whose node
+ * is gone for seconds after (docs/swarm.md), and each call sent there would
+ * wait for it first.
+ */
+export const SET_ASIDE_MS = 5_000;
+
 /** Where the rotation's addresses and time come from; tests give their own. */
 export interface RotationSources {
   readonly lookup?: LookupAll;
@@ -24,9 +32,9 @@ export interface RotationSources {
 
 /**
  * The addresses behind service2's name, taken in turn, so that calls spread
- * over every replica instead of sticking to the first connection made.
- * A name is looked up again once its last answer is REFRESH_MS old, or after
- * `forget()`; an IP address is used as it is.
+ * over every replica instead of sticking to the first connection made, but
+ * for those set aside. A name is looked up again once its last answer is
+ * REFRESH_MS old, or after `forget()`; an IP address is used as it is.
  */
 export class AddressRotation {
   readonly #hostname: string;
@@ -37,6 +45,8 @@ export class AddressRotation {
   #resolvedAt = Number.NEGATIVE_INFINITY;
   #turn = 0;
   #resolving: Promise<void> | undefined;
+  // Addresses set aside, and until when.
+  readonly #aside = new Map<string, number>();
 
   constructor(hostname: string, { lookup = lookupAll, now = () => performance.now() }: RotationSources = {}) {
     this.#hostname = hostname;
@@ -46,18 +56,43 @@ export class AddressRotation {
     this.#addresses = [hostname];
   }
 
-  /** The next address in turn, after a new lookup if the last answer is stale. Rejects with the lookup's error, such as ENOTFOUND. */
+  /**
+   * The next address in turn that is not set aside (or the next in turn, if
+   * every one is), after a new lookup if the last answer is stale. Rejects
+   * with the lookup's error, such as ENOTFOUND.
+   */
   async next(): Promise<string> {
     if (!this.#fixed && this.#now() - this.#resolvedAt >= REFRESH_MS) await this.#refresh();
     // Never empty: it starts with the name itself, and a lookup that finds nothing throws.
-    const address = this.#addresses[this.#turn % this.#addresses.length] as string;
-    this.#turn += 1;
+    const count = this.#addresses.length;
+    let skip = 0;
+    while (skip < count && this.#isAside(this.#addresses[(this.#turn + skip) % count] as string)) skip += 1;
+    // Every one set aside: the next in turn all the same.
+    if (skip === count) skip = 0;
+    const address = this.#addresses[(this.#turn + skip) % count] as string;
+    this.#turn += skip + 1;
     return address;
+  }
+
+  /** Leaves `address` out of the turns for SET_ASIDE_MS, while others remain. */
+  setAside(address: string): void {
+    const now = this.#now();
+    for (const [aside, until] of this.#aside) if (until <= now) this.#aside.delete(aside);
+    this.#aside.set(address, now + SET_ASIDE_MS);
+  }
+
+  /** Whether an address other than `address` is in the turns now. */
+  hasOther(address: string): boolean {
+    return this.#addresses.some((other) => other !== address && !this.#isAside(other));
   }
 
   /** Drops the last answer, so that the next address comes from a new lookup. */
   forget(): void {
     this.#resolvedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  #isAside(address: string): boolean {
+    return (this.#aside.get(address) ?? Number.NEGATIVE_INFINITY) > this.#now();
   }
 
   // Calls that find the answer stale at the same time share one lookup.

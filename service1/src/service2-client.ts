@@ -14,6 +14,7 @@ export type Outcome =
   | 'refused'
   | 'unreachable'
   | 'connect_timeout'
+  | 'unanswered'
   | 'reset'
   | 'bad_status'
   | 'too_large'
@@ -77,8 +78,17 @@ export const MAX_WAITING = 256;
  */
 export const CONNECT_TIMEOUT_MS = 500;
 
-// Outcomes of a connection that never opened.
-const NEVER_CONNECTED: ReadonlySet<Outcome> = new Set<Failure>(['refused', 'unreachable', 'connect_timeout']);
+/**
+ * A replica answers in well under a millisecond. One that has not begun to
+ * answer a call after this long, on a connection new or kept alive, is taken
+ * for gone (its node lost, its network cut) while another replica remains:
+ * the call goes there instead, and this one is set aside. With no other, the
+ * call waits for it to the deadline.
+ */
+export const TRY_TIMEOUT_MS = 500;
+
+// A replica that failed so is left out of the turns a while (SET_ASIDE_MS), and the call sent to another.
+const GONE: ReadonlySet<Outcome> = new Set<Failure>(['refused', 'unreachable', 'connect_timeout', 'unanswered']);
 
 // Why a connection failed, by the error code Node gives: the outcome, and words for the answer.
 const FAILURES: Readonly<Record<string, readonly [Failure, string]>> = {
@@ -90,6 +100,7 @@ const FAILURES: Readonly<Record<string, readonly [Failure, string]>> = {
   EHOSTUNREACH: ['unreachable', 'is unreachable'],
   ENETUNREACH: ['unreachable', 'is on an unreachable network'],
   ETIMEDOUT: ['connect_timeout', 'did not accept the connection'],
+  EUNANSWERED: ['unanswered', `did not answer within ${TRY_TIMEOUT_MS} ms`],
 };
 
 /** What the tests may set of a client: the address sources, and its bounds. */
@@ -153,7 +164,8 @@ export class Service2Client {
             current = this.#send(address, requestId, (result, reusedSocket) => {
               if (retried || !isRetriable(result, reusedSocket)) return settle(result);
               retried = true;
-              // The replica may be gone: look the name up again before retrying.
+              // The replica may be gone: leave it out a while, and look the name up again before retrying.
+              if (GONE.has(result.outcome)) this.#addresses.setAside(address);
               this.#addresses.forget();
               attempt();
             });
@@ -188,21 +200,28 @@ export class Service2Client {
       ),
     );
     req.on('error', (error: NodeJS.ErrnoException) => done(failure(error), req.reusedSocket));
+    // Only where another replica could take the call: else it waits for this one to the deadline.
+    if (this.#addresses.hasOther(address)) {
+      req.setTimeout(TRY_TIMEOUT_MS, () =>
+        req.destroy(Object.assign(new Error(`no answer within ${TRY_TIMEOUT_MS} ms`), { code: 'EUNANSWERED' })),
+      );
+    }
     req.end();
     return req;
   }
 }
 
 /**
- * Whether a try failed before service2 could have seen it, so that sending it
- * again cannot make service2 answer twice:
+ * Whether a try is worth sending again, once, elsewhere:
  * - a pooled connection that service2 closed just as the request went out on
  *   it (the race Node's documentation describes for `req.reusedSocket`);
  * - a connection that never opened: refused (a replica stopping), unreachable
- *   or not accepted in time (a replica gone since the last lookup).
+ *   or not accepted in time (a replica gone since the last lookup);
+ * - a replica that did not answer in time while another remains. That one
+ *   may have seen the call: a GET of a greeting is safe to ask twice.
  */
 function isRetriable(attempt: Attempt, reusedSocket: boolean): boolean {
-  return NEVER_CONNECTED.has(attempt.outcome) || (attempt.outcome === 'reset' && reusedSocket);
+  return GONE.has(attempt.outcome) || (attempt.outcome === 'reset' && reusedSocket);
 }
 
 /** A keep-alive agent whose new connections must open within CONNECT_TIMEOUT_MS. */

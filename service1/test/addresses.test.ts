@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressRotation, lookupAll, REFRESH_MS } from '../src/addresses.ts';
+import { AddressRotation, lookupAll, REFRESH_MS, SET_ASIDE_MS } from '../src/addresses.ts';
 import { fakeClock, notFound, resolver } from './helpers.ts';
 
 const REPLICAS = ['10.0.0.4', '10.0.0.5', '10.0.0.6'];
@@ -97,6 +97,33 @@ describe('AddressRotation', { timeout: 5_000 }, () => {
 });
 
 describe('lookupAll', () => {
+  it('leaves an address set aside out of the turns for SET_ASIDE_MS on its clock, and takes it again after', async () => {
+    const clock = fakeClock();
+    const rotation = new AddressRotation('service2', { lookup: resolver(() => REPLICAS).lookup, now: clock.now });
+    assert.equal(await rotation.next(), REPLICAS[0]);
+    rotation.setAside(REPLICAS[1] ?? '');
+    const taken = [];
+    for (let i = 0; i < 4; i += 1) taken.push(await rotation.next());
+    assert.deepEqual(taken, [REPLICAS[2], REPLICAS[0], REPLICAS[2], REPLICAS[0]]);
+    clock.advance(SET_ASIDE_MS - 1);
+    assert.equal(await rotation.next(), REPLICAS[2]);
+    clock.advance(1);
+    assert.deepEqual([await rotation.next(), await rotation.next()], [REPLICAS[0], REPLICAS[1]]);
+  });
+
+  it('takes the next address in turn when every one is set aside, and says whether another than a given one is in the turns', async () => {
+    const clock = fakeClock();
+    const rotation = new AddressRotation('service2', { lookup: resolver(() => REPLICAS.slice(0, 2)).lookup, now: clock.now });
+    assert.equal(await rotation.next(), REPLICAS[0]);
+    assert.equal(rotation.hasOther(REPLICAS[0] ?? ''), true);
+    rotation.setAside(REPLICAS[1] ?? '');
+    assert.equal(rotation.hasOther(REPLICAS[0] ?? ''), false);
+    assert.equal(rotation.hasOther(REPLICAS[1] ?? ''), true);
+    rotation.setAside(REPLICAS[0] ?? '');
+    assert.deepEqual([await rotation.next(), await rotation.next()], [REPLICAS[1], REPLICAS[0]]);
+    assert.equal(rotation.hasOther(REPLICAS[0] ?? ''), false);
+  });
+
   it('asks the system resolver, and gives its answer as a list of addresses', async () => {
     // An address literal needs no name service: getaddrinfo gives it back as it is.
     assert.deepEqual(await lookupAll('127.0.0.1'), ['127.0.0.1']);

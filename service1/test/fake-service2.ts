@@ -143,7 +143,7 @@ export interface SilentServer {
   readonly stop: () => Promise<void>;
 }
 
-export async function silentServer(host = '127.0.0.1'): Promise<SilentServer> {
+export async function silentServer(host = '127.0.0.1', port = 0): Promise<SilentServer> {
   const sockets: Socket[] = [];
   const open = new Set<Socket>();
   const changes = new EventEmitter();
@@ -157,9 +157,9 @@ export async function silentServer(host = '127.0.0.1'): Promise<SilentServer> {
       changes.emit('close');
     });
   });
-  const port = await listen(server, host);
+  const listening = await listen(server, host, port);
   return {
-    port,
+    port: listening,
     sockets,
     openConnections: () => open.size,
     untilOpen: async (count) => {

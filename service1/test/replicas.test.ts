@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ask, freePort, sample, unavailable } from '@two-services/service-kit/testing';
-import { REFRESH_MS } from '../src/addresses.ts';
-import { Service2Client } from '../src/service2-client.ts';
-import { FakeService2, MULTICAST, noUnreachableNetwork, SERVICE2_LINE } from './fake-service2.ts';
+import { REFRESH_MS, SET_ASIDE_MS } from '../src/addresses.ts';
+import { Service2Client, TRY_TIMEOUT_MS } from '../src/service2-client.ts';
+import { FakeService2, MULTICAST, noUnreachableNetwork, SERVICE2_LINE, silentServer } from './fake-service2.ts';
 import { fakeClock, metricsOf, resolver, startService1 } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
@@ -202,6 +202,55 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
         for (let i = 0; i < 10; i += 1) assert.equal((await client.call(`after-${i}`)).outcome, 'ok');
         assert.deepEqual(served(fakes), [2, 6, 6]);
         assert.equal(dns.calls(), 2);
+      } finally {
+        client.close();
+        await stop();
+      }
+    });
+
+    it('asks another replica when one does not answer within TRY_TIMEOUT_MS (its node gone), and leaves the silent one out for SET_ASIDE_MS', async () => {
+      const [gone = '', ...live] = REPLICAS;
+      const { fakes, port, stop } = await replicas(live);
+      const silent = await silentServer(gone, port);
+      const clock = fakeClock();
+      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, {
+        lookup: resolver(() => [gone, ...live]).lookup,
+        now: clock.now,
+      });
+      try {
+        const first = await client.call('to-the-gone-one');
+        assert.deepEqual([first.outcome, first.retried], ['ok', true]);
+        assert.ok(first.durationMs >= TRY_TIMEOUT_MS - 10 && first.durationMs < TRY_TIMEOUT_MS + 500, `took ${first.durationMs} ms`);
+        assert.equal(silent.sockets.length, 1);
+        for (let i = 0; i < 10; i += 1) assert.equal((await client.call(`set-aside-${i}`)).outcome, 'ok');
+        assert.equal(silent.sockets.length, 1, 'no call went to the silent replica while it was set aside');
+        assert.deepEqual(served(fakes), [6, 5]);
+        clock.advance(SET_ASIDE_MS);
+        const calls = await Promise.all([0, 1, 2].map((i) => client.call(`after-${i}`)));
+        assert.deepEqual(
+          calls.map((call) => call.outcome),
+          ['ok', 'ok', 'ok'],
+        );
+        assert.equal(silent.sockets.length, 2, 'the silent replica had its turn again');
+      } finally {
+        client.close();
+        await silent.stop();
+        await stop();
+      }
+    });
+
+    it('leaves out for SET_ASIDE_MS a replica that refused a connection', { skip: noDeadAddress }, async () => {
+      const { fakes, port, stop } = await replicas(REPLICAS.slice(1));
+      const clock = fakeClock();
+      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, {
+        lookup: resolver(() => ['127.0.0.2', ...REPLICAS.slice(1)]).lookup,
+        now: clock.now,
+      });
+      try {
+        assert.equal((await client.call('refused')).retried, true);
+        const later = await Promise.all(Array.from({ length: 6 }, (_, i) => client.call(`later-${i}`)));
+        assert.deepEqual(new Set(later.map((call) => call.retried)), new Set([false]));
+        assert.deepEqual(served(fakes), [4, 3]);
       } finally {
         client.close();
         await stop();
