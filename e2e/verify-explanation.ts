@@ -99,7 +99,13 @@ async function checkPart(part: Part): Promise<string[]> {
 /** What the live engine contradicts in an explanation: nothing, when every address and port is named rightly. */
 export async function verify(explanation: Explanation): Promise<string[]> {
   const out: string[] = [];
-  for (const part of explanation.parts) out.push(...(await checkPart(part)));
+  for (const part of explanation.parts) {
+    // This tool's own end, which NAT kept: what the tool's socket says.
+    const own = part.kind === 'address' ? canonical(explanation.ask.client.address) : String(explanation.ask.client.port);
+    if (part.role === 'client')
+      out.push(...(part.value === own ? [] : [`line 1 ${part.end} ${part.kind} ${part.value}: this tool's own is ${own}`]));
+    else out.push(...(await checkPart(part)));
+  }
   const ephemeral = explanation.parts.find((part) => part.line === 1 && part.end === 'from' && part.kind === 'port');
   if (explanation.forwarding.kind === 'docker-proxy' && ephemeral?.value === String(explanation.ask.client.port)) {
     out.push(`line 1's port ${ephemeral.value} is the client's own, yet docker-proxy is said to forward`);

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import type { Exchange, ContainerJson, EngineFacts, HostFacts, Inside, NetworkJson, Recording } from './facts.ts';
+import type { ContainerJson, EngineFacts, Exchange, HostFacts, Inside, NetworkJson, Recording, SwarmFacts } from './facts.ts';
 
 const exec = promisify(execFile);
 
@@ -32,9 +32,9 @@ async function inspect<T>(kind: 'container' | 'network', names: readonly string[
   return names.length === 0 ? [] : (JSON.parse(await docker(kind, 'inspect', ...names)) as T[]);
 }
 
-/** One GET of `localhost:port`, on a connection of its own, and both ends of that connection. */
-function askOnce(port: number): Promise<Exchange> {
-  const url = `http://localhost:${port}/`;
+/** One GET of `host:port`, on a connection of its own, and both ends of that connection. */
+function askOnce(host: string, port: number): Promise<Exchange> {
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, timeout: 10_000 }, (res) => {
       const { localAddress = '', localPort = 0, remoteAddress = '', remotePort = 0 } = res.socket;
@@ -123,17 +123,79 @@ export function hostFacts(port: number): HostFacts {
   return { proxies: proxies.toSorted((a, b) => a.pid - b.pid), dockerd, daemonJson: readOrNull('/etc/docker/daemon.json'), portRange };
 }
 
+/** `docker info`, the parts read here. */
+interface InfoJson {
+  readonly ServerVersion?: string;
+  readonly OperatingSystem?: string;
+  readonly SecurityOptions?: readonly string[] | null;
+  readonly Swarm?: { readonly NodeID?: string; readonly ControlAvailable?: boolean; readonly Nodes?: number };
+}
+
 /** What the engine says of itself: its version, the system it runs on, whether rootless. */
-async function engineFacts(): Promise<EngineFacts> {
-  const info = JSON.parse(await docker('info', '--format', '{{json .}}')) as {
-    ServerVersion?: string;
-    OperatingSystem?: string;
-    SecurityOptions?: readonly string[] | null;
-  };
+function engineFacts(info: InfoJson): EngineFacts {
   return {
     version: info.ServerVersion ?? '',
     os: info.OperatingSystem ?? '',
     rootless: (info.SecurityOptions ?? []).some((option) => option.split(',').includes('name=rootless')),
+  };
+}
+
+/** `docker node inspect` and `docker inspect` of a task, the parts read here. */
+interface NodeJson {
+  readonly ID: string;
+  readonly Description?: { readonly Hostname?: string };
+  readonly Status?: { readonly Addr?: string };
+}
+interface TaskJson {
+  readonly NodeID: string;
+  readonly Slot?: number;
+  readonly ServiceID: string;
+  readonly Status: { readonly State: string; readonly ContainerStatus?: { readonly ContainerID?: string } };
+  readonly NetworksAttachments?: ReadonlyArray<{
+    readonly Network: { readonly Spec: { readonly Name: string } };
+    readonly Addresses?: readonly string[];
+  }>;
+}
+
+/**
+ * The nodes of a swarm of several, and where the stack's tasks run, as this
+ * engine, a manager, sees them; undefined on one node, or on an engine that
+ * is no manager (it cannot see the others).
+ */
+async function swarmFacts(info: InfoJson, namespace: string): Promise<SwarmFacts | undefined> {
+  const swarm = info.Swarm;
+  if (swarm?.ControlAvailable !== true || (swarm.Nodes ?? 0) < 2) return undefined;
+  const nodes = JSON.parse(await docker('node', 'inspect', ...ids(await docker('node', 'ls', '-q')))) as NodeJson[];
+  const serviceIds = ids(await docker('service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${namespace}`));
+  const services = new Map(
+    (serviceIds.length === 0 ? '' : await docker('service', 'inspect', '--format', '{{.ID}} {{.Spec.Name}}', ...serviceIds))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(' ') as [string, string]),
+  );
+  const taskIds =
+    services.size === 0 ? [] : ids(await docker('service', 'ps', '-q', '--filter', 'desired-state=running', ...services.keys()));
+  const tasks = taskIds.length === 0 ? [] : (JSON.parse(await docker('inspect', ...taskIds)) as TaskJson[]);
+  return {
+    localNodeId: swarm.NodeID ?? '',
+    nodes: nodes.map((node) => ({ id: node.ID, hostname: node.Description?.Hostname ?? node.ID, address: node.Status?.Addr ?? '' })),
+    tasks: tasks
+      .filter((task) => task.Status.State === 'running')
+      .map((task) => {
+        const service = services.get(task.ServiceID) ?? task.ServiceID;
+        return {
+          name: `${service}.${task.Slot ?? task.NodeID}`,
+          service: service.startsWith(`${namespace}_`) ? service.slice(namespace.length + 1) : service,
+          nodeId: task.NodeID,
+          containerId: task.Status.ContainerStatus?.ContainerID ?? '',
+          addresses: Object.fromEntries(
+            (task.NetworksAttachments ?? []).map((a) => [
+              a.Network.Spec.Name,
+              (a.Addresses ?? []).map((address) => address.replace(/\/\d+$/, '')),
+            ]),
+          ),
+        };
+      }),
   };
 }
 
@@ -151,8 +213,12 @@ async function podmanHint(port: number): Promise<string> {
   return ' (start it with `docker compose up -d`, or set SERVICE1_PORT)';
 }
 
-/** Everything the explanation needs about the stack that publishes `port`, and one answer from it. */
-export async function record(port: number): Promise<Recording> {
+/**
+ * Everything the explanation needs about the stack that publishes `port`, and
+ * one answer from it, asked on `host` (one node of a swarm of several, which
+ * this engine, a manager, may not be).
+ */
+export async function record(port: number, host = 'localhost'): Promise<Recording> {
   // `docker port` would say the same as the bindings in `docker inspect`, which are read instead.
   const [publisherId] = ids(await docker('ps', '-q', '--no-trunc', '--filter', `publish=${port}`));
   if (publisherId === undefined) {
@@ -174,7 +240,7 @@ export async function record(port: number): Promise<Recording> {
       `port ${port} is published by ${publisher?.Name.replace(/^\//, '') ?? publisherId}, which is in no Compose project or Swarm stack`,
     );
   }
-  const ask = await askOnce(port);
+  const ask = await askOnce(host, port);
   const members = await inspect<ContainerJson>('container', ids(await docker('ps', '-q', '--no-trunc', '--filter', `label=${filter}`)));
   const containers = members.filter((container) => {
     const l = container.Config.Labels ?? {};
@@ -184,12 +250,14 @@ export async function record(port: number): Promise<Recording> {
   const names = new Set(containers.flatMap((container) => Object.keys(container.NetworkSettings.Networks ?? {})));
   // A Swarm task reaches its node through docker_gwbridge, which its own inspect does not list.
   if (namespace !== undefined) names.add('docker_gwbridge');
-  const [networks, seen, engine] = await Promise.all([
+  const [networks, seen, info] = await Promise.all([
     inspect<NetworkJson>('network', [...names].toSorted()),
     Promise.all(containers.map(async (container) => [container.Id, await inside(container.Id)] as const)),
-    engineFacts(),
+    docker('info', '--format', '{{json .}}').then((text) => JSON.parse(text) as InfoJson),
   ]);
   const insides: Record<string, Inside> = {};
   for (const [id, facts] of seen) if (facts !== undefined) insides[id] = facts;
-  return { port, ask, containers, networks, insides, engine, host: hostFacts(port) };
+  const recording = { port, ask, containers, networks, insides, engine: engineFacts(info), host: hostFacts(port) };
+  const swarm = namespace === undefined ? undefined : await swarmFacts(info, namespace);
+  return swarm === undefined ? recording : { ...recording, swarm };
 }

@@ -95,6 +95,33 @@ export interface EngineFacts {
   readonly rootless: boolean;
 }
 
+/** A node of a Swarm, as a manager reports it (`docker node inspect`). */
+export interface NodeFacts {
+  readonly id: string;
+  readonly hostname: string;
+  /** The address it is known by in the swarm, where its host-mode ports answer. */
+  readonly address: string;
+}
+
+/** A running task of the stack, as a manager reports it (`docker inspect` of the task). */
+export interface TaskFacts {
+  /** stack_service.slot, or stack_service.nodeid for a global service. */
+  readonly name: string;
+  readonly service: string;
+  readonly nodeId: string;
+  readonly containerId: string;
+  /** Its addresses on the stack's overlay networks, by network name. */
+  readonly addresses: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What a manager of a swarm of several nodes says of them and of the stack's tasks. */
+export interface SwarmFacts {
+  /** The node whose engine was read. */
+  readonly localNodeId: string;
+  readonly nodes: readonly NodeFacts[];
+  readonly tasks: readonly TaskFacts[];
+}
+
 /** Everything the explanation is made from: what the unit tests' fixtures hold. */
 export interface Recording {
   /** The host port asked. */
@@ -108,6 +135,8 @@ export interface Recording {
   readonly insides: Readonly<Record<string, Inside>>;
   readonly engine: EngineFacts;
   readonly host: HostFacts;
+  /** Where the engine read is a manager of a swarm of more than one node. */
+  readonly swarm?: SwarmFacts;
 }
 
 export type Stack =
@@ -128,6 +157,8 @@ export type Forwarding =
   | { readonly kind: 'desktop' }
   /** Rootless Docker: rootlesskit's port driver on the host, the engine in a namespace of its own. */
   | { readonly kind: 'rootless' }
+  /** A node of a swarm, asked from another machine: its NAT rules send the connection on, its source kept. */
+  | { readonly kind: 'node'; readonly node: string }
   | { readonly kind: 'unknown' };
 
 /** One address or port of the answer, and what it is on this machine. */
@@ -137,7 +168,8 @@ export interface Part {
   readonly kind: 'address' | 'port';
   /** As the answer wrote it, IPv6 without brackets. */
   readonly value: string;
-  readonly role: 'gateway' | 'container' | 'ephemeral' | 'listening' | 'unknown';
+  /** `client`: this tool's own end, as a node that forwards its port by NAT keeps it for a connection from another machine. */
+  readonly role: 'gateway' | 'container' | 'ephemeral' | 'listening' | 'client' | 'unknown';
   /** The network the address is on, or the connection ran over. */
   readonly network?: string | undefined;
   readonly containerId?: string | undefined;
@@ -147,6 +179,8 @@ export interface Part {
   readonly interface?: string | undefined;
   /** For a listening port, the host ports it is published on. */
   readonly published?: readonly string[] | undefined;
+  /** On a swarm of several nodes: the node the container runs on, or the address belongs to. */
+  readonly node?: string | undefined;
   readonly text: string;
 }
 

@@ -6,7 +6,8 @@ import type { Explanation } from './facts.ts';
 
 export { ExplainError, hostFacts } from './engine.ts';
 export { canonical } from './model.ts';
-export type { ContainerJson, Explanation, NetworkJson, Note, Part } from './facts.ts';
+export { explain } from './model.ts';
+export type { ContainerJson, Explanation, NetworkJson, Note, Part, Recording } from './facts.ts';
 
 /** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml and docker-stack.yaml read it, or 8001. */
 export function publishedPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -16,7 +17,12 @@ export function publishedPort(env: NodeJS.ProcessEnv = process.env): number {
   return port;
 }
 
-/** Asks the stack published on `port` once and explains its answer. */
-export async function explainStack(port: number = publishedPort()): Promise<Explanation> {
-  return explain(await record(port));
+/** Where to ask service1: SERVICE1_HOST (one node of a swarm of several, say), or localhost. */
+export function serviceHost(env: NodeJS.ProcessEnv = process.env): string {
+  return env['SERVICE1_HOST'] || 'localhost';
+}
+
+/** Asks the stack published on `port` of `host` once and explains its answer. */
+export async function explainStack(port: number = publishedPort(), host: string = serviceHost()): Promise<Explanation> {
+  return explain(await record(port, host));
 }

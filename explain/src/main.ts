@@ -1,5 +1,6 @@
 // npm run explain: asks the running stack (Compose or Swarm) once, on
-// localhost:SERVICE1_PORT (8001 by default), prints the two lines it got and
+// SERVICE1_HOST:SERVICE1_PORT (localhost:8001 by default; on a swarm of
+// several nodes, a node's address, with DOCKER_HOST on a manager), prints the two lines it got and
 // what each address and port in them is on this machine, as the engine tells
 // it (docker inspect, docker network inspect, and /proc for docker-proxy).
 //
@@ -10,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ExplainError, record } from './engine.ts';
-import { explainStack, publishedPort } from './index.ts';
+import { explainStack, publishedPort, serviceHost } from './index.ts';
 import { explain } from './model.ts';
 import type { Recording } from './model.ts';
 import { markdown, text } from './render.ts';
@@ -30,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
     options: { markdown: { type: 'boolean', default: false }, record: { type: 'boolean', default: false }, replay: { type: 'string' } },
   });
   if (values.record) {
-    process.stdout.write(`${JSON.stringify(await record(publishedPort()), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await record(publishedPort(), serviceHost()), null, 2)}\n`);
     return 0;
   }
   const explanation = values.replay === undefined ? await explainStack() : explain(replay(values.replay));

@@ -3,7 +3,20 @@
 // every address and port of one answer out. No I/O here, so that the unit
 // tests can replay recorded runs.
 import { BlockList, isIP } from 'node:net';
-import type { ContainerJson, EngineFacts, Explanation, Forwarding, HostFacts, NetworkJson, Note, Part, Recording, Stack } from './facts.ts';
+import type {
+  ContainerJson,
+  EngineFacts,
+  Explanation,
+  Forwarding,
+  HostFacts,
+  NetworkJson,
+  NodeFacts,
+  Note,
+  Part,
+  Recording,
+  Stack,
+  SwarmFacts,
+} from './facts.ts';
 import { endpoint, forwardingWords, range, say } from './words.ts';
 
 export type * from './facts.ts';
@@ -158,6 +171,13 @@ function publishes(container: ContainerJson, hostPort: number): boolean {
   );
 }
 
+/** On a swarm of several nodes: what the manager says, the node that answered and the node whose engine was read. */
+interface Nodes {
+  readonly swarm: SwarmFacts;
+  readonly answering: NodeFacts;
+  readonly local: NodeFacts;
+}
+
 /** The recording, indexed for the questions asked of it. */
 interface Facts {
   readonly recording: Recording;
@@ -165,6 +185,46 @@ interface Facts {
   readonly forwarding: Forwarding;
   readonly byId: ReadonlyMap<string, ContainerJson>;
   readonly attachments: readonly Attachment[];
+  readonly nodes: Nodes | undefined;
+}
+
+/** The nodes, where the recording has them; the node asked is the one whose address the answer came from. */
+function nodesOf(recording: Recording): Nodes | undefined {
+  const swarm = recording.swarm;
+  if (swarm === undefined) return undefined;
+  const local = swarm.nodes.find((node) => node.id === swarm.localNodeId);
+  if (local === undefined) return undefined;
+  const answering = swarm.nodes.find((node) => node.address === canonical(recording.ask.server.address)) ?? local;
+  return { swarm, answering, local };
+}
+
+function hostnameOf(nodes: Nodes, id: string): string {
+  return nodes.swarm.nodes.find((node) => node.id === id)?.hostname ?? id;
+}
+
+/** An address of a task on any node, from what the manager says: for the containers this engine does not run. */
+function taskAddress(facts: Facts, place: Place, address: string, extra: string): Part | undefined {
+  const nodes = facts.nodes;
+  if (nodes === undefined) return undefined;
+  for (const task of nodes.swarm.tasks) {
+    const network = Object.entries(task.addresses).find(([, addresses]) => addresses.map(canonical).includes(address))?.[0];
+    if (network === undefined) continue;
+    const node = hostnameOf(nodes, task.nodeId);
+    const attached = facts.recording.networks.find((candidate) => candidate.Name === network);
+    return {
+      ...place,
+      kind: 'address',
+      value: address,
+      role: 'container',
+      network,
+      containerId: task.containerId,
+      container: task.name,
+      service: task.service,
+      node,
+      text: say.taskAddress(task.service, task.name, node, network, attached === undefined ? '' : flags(attached), extra),
+    };
+  }
+  return undefined;
 }
 
 function attachmentsOf(recording: Recording, byId: ReadonlyMap<string, ContainerJson>): Attachment[] {
@@ -207,7 +267,7 @@ function unknownAddress(facts: Facts, place: Place, address: string): Part {
 
 function containerAddress(facts: Facts, place: Place, address: string, extra = ''): Part {
   const a = facts.attachments.find((candidate) => candidate.addresses.includes(address));
-  if (a === undefined) return unknownAddress(facts, place, address);
+  if (a === undefined) return taskAddress(facts, place, address, extra) ?? unknownAddress(facts, place, address);
   const iface = interfaceOf(facts, a, address);
   const who = a.container === undefined ? a.name : say.serviceOfContainer(serviceName(a), a.name);
   return {
@@ -227,6 +287,24 @@ function containerAddress(facts: Facts, place: Place, address: string, extra = '
 /** The port a connection reached: one its container listens on (from /proc inside it, or the image's EXPOSE). */
 function listeningPort(facts: Facts, line: 1 | 2, value: string, owner: Part): Part {
   const container = owner.containerId === undefined ? undefined : facts.byId.get(owner.containerId);
+  // A task on another node: the manager says what it runs, not what it listens on.
+  if (container === undefined && owner.node !== undefined && owner.service !== undefined) {
+    const { network, containerId, container: name, service, node } = owner;
+    return {
+      line,
+      end: 'to',
+      kind: 'port',
+      value,
+      role: 'listening',
+      network,
+      containerId,
+      container: name,
+      service,
+      node,
+      published: [],
+      text: say.remoteListening(service, node),
+    };
+  }
   const listens =
     container !== undefined &&
     (facts.recording.insides[container.Id]?.listening.includes(Number(value)) === true ||
@@ -251,6 +329,70 @@ function listeningPort(facts: Facts, line: 1 | 2, value: string, owner: Part): P
   };
 }
 
+/**
+ * Line 1's start when it is this tool's own end: a node of a swarm forwards
+ * its host-mode port by NAT, which keeps the source of a connection from
+ * another machine (the host running this tool is not the node).
+ */
+function clientEnd(facts: Facts, fromAddress: string, fromPort: string, network: string | undefined): Part[] | undefined {
+  if (facts.forwarding.kind !== 'node') return undefined;
+  const { node } = facts.forwarding;
+  return [
+    { line: 1, end: 'from', kind: 'address', value: canonical(fromAddress), role: 'client', network, text: say.clientAddress(node) },
+    { line: 1, end: 'from', kind: 'port', value: fromPort, role: 'client', network, text: say.clientPort },
+  ];
+}
+
+/** Whether line 1 starts at this tool's own end: a node forwarded the connection by NAT, which kept its source. */
+function keptClient(first: RegExpExecArray | null, recording: Recording): boolean {
+  const { client } = recording.ask;
+  return first !== null && canonical(first[1] ?? '') === canonical(client.address) && Number(first[2]) === client.port;
+}
+
+/**
+ * Line 1 as another node of the swarm answered it: its docker_gwbridge and
+ * its task of service1, which this engine does not see.
+ */
+function remoteFirstLine(
+  facts: Facts,
+  nodes: Nodes,
+  [, fromAddress = '', fromPort = '', toAddress = '', toPort = '']: RegExpExecArray,
+): Part[] {
+  const node = nodes.answering.hostname;
+  const task = nodes.swarm.tasks.find((candidate) => candidate.service === 'service1' && candidate.nodeId === nodes.answering.id);
+  const on = { network: 'docker_gwbridge', node };
+  const own = { containerId: task?.containerId, container: task?.name, service: 'service1' };
+  const published = [endpoint(nodes.answering.address, facts.recording.port)];
+  const from: Part[] = clientEnd(facts, fromAddress, fromPort, 'docker_gwbridge') ?? [
+    { line: 1, end: 'from', kind: 'address', value: canonical(fromAddress), role: 'gateway', ...on, text: say.remoteGateway(node) },
+    { line: 1, end: 'from', kind: 'port', value: fromPort, role: 'ephemeral', ...on, text: say.remoteFromPort(node) },
+  ];
+  return [
+    ...from,
+    {
+      line: 1,
+      end: 'to',
+      kind: 'address',
+      value: canonical(toAddress),
+      role: 'container',
+      ...on,
+      ...own,
+      text: say.remoteTask(task?.name, node),
+    },
+    {
+      line: 1,
+      end: 'to',
+      kind: 'port',
+      value: toPort,
+      role: 'listening',
+      ...on,
+      ...own,
+      published,
+      text: say.listening('service1', published),
+    },
+  ];
+}
+
 /** Line 1: the connection service1 accepted, from the host's side of the network its port is published through. */
 function firstLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress = '', toPort = '']: RegExpExecArray): Part[] {
   const { recording, forwarding } = facts;
@@ -270,7 +412,7 @@ function firstLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress =
   }
   const text = forwardingWords(forwarding).fromPort(fromPort, ask.client.port, range(host.portRange));
   const port: Part = { line: 1, end: 'from', kind: 'port', value: fromPort, role: 'ephemeral', network: gateway?.Name, text };
-  return [address, port, to, listeningPort(facts, 1, toPort, to)];
+  return [...(clientEnd(facts, fromAddress, fromPort, to.network) ?? [address, port]), to, listeningPort(facts, 1, toPort, to)];
 }
 
 /** Line 2: the connection service1 opened to service2 (to one replica of it, under Swarm). */
@@ -279,14 +421,16 @@ function secondLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress 
   const from = containerAddress(facts, { line: 2, end: 'from' }, canonical(fromAddress));
   const target = facts.attachments.find((a) => a.addresses.includes(canonical(toAddress)));
   const others =
-    swarm && target !== undefined
-      ? facts.attachments
-          .filter(
-            (a) => a !== target && a.network === target.network && a.container !== undefined && serviceName(a) === serviceName(target),
-          )
-          .map((a) => say.replica(a.addresses.join(' '), a.name))
-          .toSorted(byNumber)
-      : [];
+    facts.nodes !== undefined
+      ? otherReplicas(facts.nodes, canonical(toAddress))
+      : swarm && target !== undefined
+        ? facts.attachments
+            .filter(
+              (a) => a !== target && a.network === target.network && a.container !== undefined && serviceName(a) === serviceName(target),
+            )
+            .map((a) => say.replica(a.addresses.join(' '), a.name))
+            .toSorted(byNumber)
+        : [];
   const answered = say.answeredOf(others);
   const to = containerAddress(facts, { line: 2, end: 'to' }, canonical(toAddress), answered);
   const inside = from.containerId === undefined ? undefined : facts.recording.insides[from.containerId];
@@ -305,24 +449,49 @@ function secondLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress 
   return [from, port, to, listeningPort(facts, 2, toPort, to)];
 }
 
+/** The replicas of the one at `address` but that one, each with its node. */
+function otherReplicas(nodes: Nodes, address: string): string[] {
+  const target = nodes.swarm.tasks.find((task) => Object.values(task.addresses).some((list) => list.map(canonical).includes(address)));
+  if (target === undefined) return [];
+  return nodes.swarm.tasks
+    .filter((task) => task !== target && task.service === target.service)
+    .map((task) => say.replicaOnNode(Object.values(task.addresses).flat().join(' '), task.name, hostnameOf(nodes, task.nodeId)))
+    .toSorted(byNumber);
+}
+
+/** Every part on a swarm of several nodes says which node it is on: the container's, or, for the host's side, the node asked. */
+function onNodes(parts: readonly Part[], facts: Facts): Part[] {
+  const nodes = facts.nodes;
+  if (nodes === undefined) return [...parts];
+  return parts.map((part) => {
+    if (part.node !== undefined) return part;
+    const task = nodes.swarm.tasks.find((candidate) => part.containerId !== undefined && candidate.containerId === part.containerId);
+    return { ...part, node: task === undefined ? nodes.answering.hostname : hostnameOf(nodes, task.nodeId) };
+  });
+}
+
 /** Turns a recorded run into the explanation of each address and port of its answer. */
 export function explain(recording: Recording): Explanation {
   const publisher = recording.containers.find((container) => publishes(container, recording.port));
   if (publisher === undefined) throw new Error(`no container of the recording publishes port ${recording.port}`);
   const byId = new Map(recording.containers.map((container) => [container.Id, container]));
-  const facts: Facts = {
-    recording,
-    stack: stackOf(publisher),
-    forwarding: forwardingOf(recording.host, recording.engine),
-    byId,
-    attachments: attachmentsOf(recording, byId),
-  };
-  const { stack, forwarding } = facts;
-
+  const nodes = nodesOf(recording);
+  // Another node answered: how it forwards its port is out of sight from here, unless the answer shows it.
+  const remote = nodes !== undefined && nodes.answering.id !== nodes.local.id ? nodes : undefined;
   const lines = recording.ask.body.replace(/\n$/, '').split('\n');
   const first = LINE.exec(lines[0] ?? '');
   const second = LINE.exec(lines[1] ?? '');
-  const parts = [...(first === null ? [] : firstLine(facts, first)), ...(second === null ? [] : secondLine(facts, second))];
+  const forwarding: Forwarding =
+    nodes !== undefined && keptClient(first, recording)
+      ? { kind: 'node', node: nodes.answering.hostname }
+      : remote === undefined
+        ? forwardingOf(recording.host, recording.engine)
+        : { kind: 'unknown' };
+  const facts: Facts = { recording, stack: stackOf(publisher), forwarding, byId, attachments: attachmentsOf(recording, byId), nodes };
+  const { stack } = facts;
+
+  const line1 = first === null ? [] : remote === undefined ? firstLine(facts, first) : remoteFirstLine(facts, remote, first);
+  const parts = onNodes([...line1, ...(second === null ? [] : secondLine(facts, second))], facts);
   const headings = [
     first === null ? say.notAGreeting : forwardingWords(forwarding).heading,
     ...(second !== null
@@ -336,10 +505,10 @@ export function explain(recording: Recording): Explanation {
     lines,
     stack,
     forwarding,
-    summary: summaryOf(recording, stack, forwarding, publisher),
+    summary: nodes === undefined ? summaryOf(recording, stack, forwarding, publisher) : nodesSummary(recording, stack, nodes),
     headings,
     parts,
-    absent: notes(recording, stack, forwarding, facts.attachments, parts),
+    absent: [...notes(recording, stack, forwarding, facts.attachments, parts), ...(nodes === undefined ? [] : [nodesNote(nodes)])],
     why: whyOf(recording, stack, forwarding, parts),
   };
 }
@@ -356,6 +525,30 @@ function summaryOf(recording: Recording, stack: Stack, forwarding: Forwarding, p
   for (const container of recording.containers) count.set(serviceOf(container), (count.get(serviceOf(container)) ?? 0) + 1);
   const tasks = [...count].map(([service, n]) => say.tasks(service, n)).join(', ');
   return say.swarmSummary(engine, stack.name, tasks, recording.port, by);
+}
+
+function nodesSummary(recording: Recording, stack: Stack, nodes: Nodes): string {
+  const { version, os, rootless } = recording.engine;
+  const { answering, local } = nodes;
+  return say.nodesSummary(say.engine(version, rootless, os), stack.name, nodes.swarm.nodes.length, answering, local, recording.port);
+}
+
+/** Where every task runs, and what is out of sight from the engine read. */
+function nodesNote(nodes: Nodes): Note {
+  const where = (service: string): string[] =>
+    nodes.swarm.tasks
+      .filter((task) => task.service === service)
+      .map((task) => `${task.name} on ${hostnameOf(nodes, task.nodeId)}`)
+      .toSorted(byNumber);
+  return {
+    subject: 'nodes',
+    text: say.nodes(
+      nodes.swarm.nodes.map((node) => `${node.hostname} ${node.address}`),
+      where('service1'),
+      where('service2'),
+      nodes.local.hostname,
+    ),
+  };
 }
 
 function notes(
@@ -427,6 +620,7 @@ function whyOf(recording: Recording, stack: Stack, forwarding: Forwarding, parts
   if (gateway === undefined || to === undefined || toPort === undefined) return say.noGreeting;
   const { client, server } = recording.ask;
   const service1 = endpoint(to.value, toPort.value);
+  if (gateway.role === 'client') return say.whyKept(forwardingWords(forwarding).why(server, service1, ''));
   const named = gateway.interface === undefined || gateway.interface === gateway.network;
   const bridge = say.bridge(gateway.network ?? '', named ? undefined : gateway.interface);
   const why = forwardingWords(forwarding).why(server, service1, bridge);

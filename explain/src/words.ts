@@ -82,6 +82,15 @@ const WORDS: { readonly [K in Forwarding['kind']]: (forwarding: Extract<Forwardi
     why: (_server, service1, bridge) =>
       `the engine runs rootless, in a network namespace of its own. rootlesskit's port driver takes the connection on this machine and hands it into that namespace, where it is sent on to ${service1} from ${bridge}; ${GATEWAY_SOURCE}.`,
   }),
+  node: ({ node }) => ({
+    by: `NAT on node ${node}`,
+    heading: `this tool's connection as service1 got it, through NAT on node ${node}`,
+    fromPort: (_port, own) => `this tool's own ephemeral port (${own}), which NAT kept`,
+    hostPort: (target) => `no process of ${node} stands in the way: its NAT rules send it to ${target}`,
+    client: (server) => `its connection to ${server}: ${node}'s NAT rules send it on to service1 as it is, but for its destination`,
+    why: (server, service1) =>
+      `this tool connected to ${endpoint(server.address, server.port)} from another machine than ${node}. ${node}'s NAT rules send the connection on to ${service1}, changing its destination only, so service1 sees this tool's own address and port. (From ${node} itself, docker-proxy would take it, and line 1 would start at the gateway of its docker_gwbridge.)`,
+  }),
   unknown: () => ({
     by: 'the engine',
     heading: 'the connection service1 accepted from the host',
@@ -120,6 +129,18 @@ export const say = {
   answeredOf: (others: readonly string[]): string =>
     others.length > 0 ? `; answered this time, of ${others.length + 1} replicas: the others are ${join(others)}` : '',
   replica: (addresses: string, name: string): string => `${addresses} (${name})`,
+  replicaOnNode: (addresses: string, name: string, node: string): string => `${addresses} (${name} on ${node})`,
+  taskAddress: (service: string, task: string, node: string, network: string, flags: string, extra: string): string =>
+    `${service} (${task}) on node ${node}, on ${network}${flags}, as the manager reports it${extra}`,
+  remoteGateway: (node: string): string =>
+    `gateway of docker_gwbridge on node ${node}, the node asked: its host's side of the bridge its tasks publish through (out of sight from this engine)`,
+  clientAddress: (node: string): string =>
+    `this tool's own address, as ${node === '' ? 'the node' : node} saw it: a node forwards its host-mode port by NAT, which keeps the source of a connection from another machine`,
+  clientPort: "this tool's own ephemeral port, which NAT kept",
+  remoteListening: (service: string, node: string): string => `${service}'s listening port, on node ${node}; not published`,
+  remoteFromPort: (node: string): string => `the ephemeral port of the connection ${node} opened to its task of service1`,
+  remoteTask: (task: string | undefined, node: string): string =>
+    `service1 (${task ?? 'its task'}) on node ${node}, on that node's docker_gwbridge; its interface there is out of sight from this engine`,
   callerPort: (service: string | undefined, portRange: string, swarm: boolean): string =>
     `${service ?? 'the caller'}'s ephemeral port${portRange}; ${swarm ? 'one kept-alive connection per replica' : 'the connection is kept alive and reused'}`,
 
@@ -149,12 +170,26 @@ export const say = {
   swarmSummary: (engine: string, stack: string, tasks: string, port: number, by: string): string =>
     `${engine}: Swarm stack ${stack} (${tasks} on this node); host port ${port} published in host mode, served by ${by}.`,
   tasks: (service: string, n: number): string => `${service} × ${n}`,
+  nodesSummary: (
+    engine: string,
+    stack: string,
+    count: number,
+    answering: { readonly hostname: string; readonly address: string },
+    local: { readonly hostname: string },
+    port: number,
+  ): string =>
+    `${engine}: Swarm stack ${stack} on ${count} nodes; node ${answering.hostname} (${answering.address}) answered, on port ${port} published there in host mode; this engine is ${local.hostname}'s, a manager${
+      answering.hostname === local.hostname ? '' : ': what runs on other nodes comes from what it reports of them'
+    }.`,
+  nodes: (nodes: readonly string[], service1: readonly string[], service2: readonly string[], local: string): string =>
+    `the swarm: ${join(nodes)}; service1: ${join(service1)}; service2: ${join(service2)}. Interfaces, bridges and port forwarding are read from ${local}'s engine only: on the other nodes, DOCKER_HOST pointing at theirs shows them`,
 
   // Why line 1 starts where it does.
   noGreeting: 'The answer has no greeting line to explain.',
   bridge: (network: string, bridge: string | undefined): string =>
     bridge === undefined ? `the host's side of ${network}` : `the host's side of ${network}, the bridge ${bridge}`,
   whyHead: (gateway: string, client: string): string => `Why line 1 starts at ${gateway} and not at ${client}:`,
+  whyKept: (why: string): string => `Why line 1 starts at this tool's own end: ${why}`,
   whyTail: (swarm: boolean): string =>
     ` The host's loopback never reaches a container, which has a loopback of its own.${
       swarm ? ' Under Swarm, a port published in host mode goes through docker_gwbridge, the bridge of every task on this node.' : ''

@@ -6,6 +6,10 @@
 //   compose-v1.json    `docker-compose -p explain-v1 up`
 //   compose-ipv6.json  `docker compose -p explain-ipv6` with both networks given `enable_ipv6: true` and a ULA subnet
 //   swarm.json         `docker stack deploy -c docker-stack.yaml two-services` on a single-node swarm
+//   swarm-nodes-local.json, swarm-nodes-remote.json
+//                      `IMAGES=10.77.0.254:5000/devops-exercise docker stack deploy -c docker-stack.yaml two-services`
+//                      on the provisioner's three-node swarm, read with DOCKER_HOST on swarm-node1, asked on
+//                      port 8001 of swarm-node1 (10.77.0.1) and of swarm-node2 (10.77.0.2) from the host
 //   compose-nat.json   compose-v2.json hand-edited to read as with `"userland-proxy": false` (no docker-proxy
 //                      process, daemon.json says so, line 1 keeps the client's port), which the shared engine
 //                      could not be restarted for
@@ -254,6 +258,66 @@ describe('npm run explain, on recorded docker inspect JSON', () => {
     assert.match(notes.get('two-services_backend') ?? '', /on it: service1 10\.0\.1\.3; service2 10\.0\.1\.4, 10\.0\.1\.5, 10\.0\.1\.6$/);
     assert.match(notes.get('ingress') ?? '', /host mode/);
     assert.match(explanation.why, /docker_gwbridge, the bridge of every task on this node/);
+  });
+
+  it("on a swarm of several nodes asked on another node than the one read, names that node, the NAT that kept this tool's own end, and where each task runs", () => {
+    const explanation = explain(recorded('swarm-nodes-remote.json'));
+    assert.match(explanation.summary, /Swarm stack two-services on 3 nodes; node swarm-node2 \(10\.77\.0\.2\) answered/);
+    assert.match(
+      explanation.summary,
+      /this engine is swarm-node1's, a manager: what runs on other nodes comes from what it reports of them/,
+    );
+    assert.deepEqual(explanation.forwarding, { kind: 'node', node: 'swarm-node2' });
+    assert.deepEqual(
+      explanation.parts.map((p) => [p.value, p.role, p.network, p.service, p.node]),
+      [
+        ['10.77.0.254', 'client', 'docker_gwbridge', undefined, 'swarm-node2'],
+        [String(explanation.ask.client.port), 'client', 'docker_gwbridge', undefined, 'swarm-node2'],
+        ['172.18.0.3', 'container', 'docker_gwbridge', 'service1', 'swarm-node2'],
+        ['8001', 'listening', 'docker_gwbridge', 'service1', 'swarm-node2'],
+        ['10.0.1.5', 'container', 'two-services_backend', 'service1', 'swarm-node2'],
+        [explanation.parts[5]?.value, 'ephemeral', 'two-services_backend', 'service1', 'swarm-node2'],
+        ['10.0.1.9', 'container', 'two-services_backend', 'service2', 'swarm-node3'],
+        ['8002', 'listening', 'two-services_backend', 'service2', 'swarm-node3'],
+      ],
+    );
+    assert.deepEqual(part(explanation, 1, 'to', 'port').published, ['10.77.0.2:8001']);
+    assert.match(
+      part(explanation, 2, 'to', 'address').text,
+      /answered this time, of 3 replicas: the others are 10\.0\.1\.10 \(two-services_service2\.3 on swarm-node1\)/,
+    );
+    assert.match(
+      explanation.why,
+      /^Why line 1 starts at this tool's own end: this tool connected to 10\.77\.0\.2:8001 from another machine than swarm-node2/,
+    );
+    const nodes = explanation.absent.find((note) => note.subject === 'nodes')?.text ?? '';
+    assert.match(
+      nodes,
+      /service2: two-services_service2\.1 on swarm-node2, two-services_service2\.2 on swarm-node3 and two-services_service2\.3 on swarm-node1/,
+    );
+    assert.match(nodes, /read from swarm-node1's engine only/);
+  });
+
+  it('on a swarm of several nodes asked on the node read, names its own task and interfaces, and the replica on another node', () => {
+    const explanation = explain(recorded('swarm-nodes-local.json'));
+    assert.match(
+      explanation.summary,
+      /node swarm-node1 \(10\.77\.0\.1\) answered, on port 8001 published there in host mode; this engine is swarm-node1's, a manager\.$/,
+    );
+    assert.deepEqual(
+      explanation.parts.map((p) => [p.value, p.role, p.interface, p.node]),
+      [
+        ['10.77.0.254', 'client', undefined, 'swarm-node1'],
+        [String(explanation.ask.client.port), 'client', undefined, 'swarm-node1'],
+        ['172.18.0.3', 'container', 'eth2', 'swarm-node1'],
+        ['8001', 'listening', undefined, 'swarm-node1'],
+        ['10.0.1.4', 'container', 'eth1', 'swarm-node1'],
+        [explanation.parts[5]?.value, 'ephemeral', undefined, 'swarm-node1'],
+        ['10.0.1.9', 'container', undefined, 'swarm-node3'],
+        ['8002', 'listening', undefined, 'swarm-node3'],
+      ],
+    );
+    assert.deepEqual(part(explanation, 1, 'to', 'port').published, ['0.0.0.0:8001', '[::]:8001']);
   });
 
   it("names what the answer leaves out: the host port and who listens there, the client's own port, service2's lack of a published port, the internal network", () => {
