@@ -284,36 +284,22 @@ function containerAddress(facts: Facts, place: Place, address: string, extra = '
   };
 }
 
-/** The port a connection reached: one its container listens on (from /proc inside it, or the image's EXPOSE). */
+/**
+ * The port a connection reached: one its container listens on (from /proc
+ * inside it, or the image's EXPOSE), or, for a task on another node, the one
+ * its service listens on (the manager says what a task runs, not what it
+ * listens on).
+ */
 function listeningPort(facts: Facts, line: 1 | 2, value: string, owner: Part): Part {
   const container = owner.containerId === undefined ? undefined : facts.byId.get(owner.containerId);
-  // A task on another node: the manager says what it runs, not what it listens on.
-  if (container === undefined && owner.node !== undefined && owner.service !== undefined) {
-    const { network, containerId, container: name, service, node } = owner;
-    return {
-      line,
-      end: 'to',
-      kind: 'port',
-      value,
-      role: 'listening',
-      network,
-      containerId,
-      container: name,
-      service,
-      node,
-      published: [],
-      text: say.remoteListening(service, node),
-    };
-  }
   const listens =
     container !== undefined &&
     (facts.recording.insides[container.Id]?.listening.includes(Number(value)) === true ||
       container.Config.ExposedPorts?.[`${value}/tcp`] !== undefined);
-  if (container === undefined || !listens) {
-    return { line, end: 'to', kind: 'port', value, role: 'unknown', text: say.notListening };
-  }
-  const published = bindings(container, value);
-  const service = serviceOf(container);
+  const elsewhere = container === undefined && owner.node !== undefined && owner.service !== undefined;
+  if (!listens && !elsewhere) return { line, end: 'to', kind: 'port', value, role: 'unknown', text: say.notListening };
+  const service = container === undefined ? (owner.service ?? '') : serviceOf(container);
+  const published = container === undefined ? [] : bindings(container, value);
   return {
     line,
     end: 'to',
@@ -321,11 +307,12 @@ function listeningPort(facts: Facts, line: 1 | 2, value: string, owner: Part): P
     value,
     role: 'listening',
     network: owner.network,
-    containerId: container.Id,
-    container: container.Name.replace(/^\//, ''),
+    containerId: container?.Id ?? owner.containerId,
+    container: container?.Name.replace(/^\//, '') ?? owner.container,
     service,
+    node: owner.node,
     published,
-    text: say.listening(service, published),
+    text: container === undefined ? say.remoteListening(service, owner.node ?? '') : say.listening(service, published),
   };
 }
 

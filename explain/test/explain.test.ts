@@ -496,7 +496,7 @@ describe('node explain/src/main.ts', () => {
     assert.deepEqual([result.code, result.stderr], [1, 'explain: SERVICE1_PORT must be a port number 1-65535, got "abc"\n']);
   });
 
-  for (const fixture of ['compose-v2.json', 'swarm.json']) {
+  for (const fixture of ['compose-v2.json', 'swarm.json', 'swarm-nodes-remote.json']) {
     it(`records, with --record, what docker says of the stack that publishes the port, and one answer from that port (${fixture})`, async () => {
       const recording = recorded(fixture);
       let client = 0;
@@ -520,14 +520,15 @@ describe('node explain/src/main.ts', () => {
         );
         assert.equal(result.stderr, '');
         const made = JSON.parse(result.stdout) as Recording;
-        const { containers, networks, insides, engine } = made;
+        const { containers, networks, insides, engine, swarm } = made;
         assert.deepEqual(
-          { containers, networks, insides, engine },
+          { containers, networks, insides, engine, swarm },
           {
             containers: recording.containers,
             networks: recording.networks,
             insides: recording.insides,
             engine: recording.engine,
+            swarm: recording.swarm,
           },
         );
         assert.deepEqual(
