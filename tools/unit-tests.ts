@@ -35,7 +35,7 @@ const TEST_TIMEOUT_MS = 30_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 function testPackage(name: string, floor: Floor): boolean {
-  process.stdout.write(`\n== ${name}: its tests, and their coverage of ${name}/src (at least ${describe(floor)})\n`);
+  process.stdout.write(`\n-- ${name}: its tests, and their coverage of ${name}/src (at least ${describe(floor)})\n`);
   const { status } = spawnSync(
     process.execPath,
     [
