@@ -20,13 +20,10 @@ export function createServer(config: Config, logger: Logger, client: ClientOptio
   const calls = metrics.counter('service2_calls_total', 'Calls to service2, by outcome: ok, or why not.');
   const callDurations = metrics.histogram(
     'service2_call_duration_seconds',
-    'Time from the call to its result, retry included.',
+    'Time from the call to its result, retries included.',
     DURATION_BUCKETS,
   );
-  const retries = metrics.counter(
-    'service2_retries_total',
-    'Calls to service2 sent a second time, after a first try that never reached it.',
-  );
+  const retries = metrics.counter('service2_retries_total', 'Calls to service2 sent again, after a try that cannot have reached it.');
 
   // service1's own line is read before the call: by the time service2 answers,
   // the client may have gone and its socket forgotten its ends.

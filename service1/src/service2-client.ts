@@ -44,9 +44,9 @@ type Attempt =
 
 /** What one call to service2 came to. */
 export type CallResult = Attempt & {
-  /** From the call to its result, retry included. */
+  /** From the call to its result, retries included. */
   readonly durationMs: number;
-  /** Whether it was sent a second time, after a first try that never reached service2. */
+  /** Whether it was sent again, after a try that cannot have reached service2. */
   readonly retried: boolean;
 };
 
@@ -86,6 +86,13 @@ export const CONNECT_TIMEOUT_MS = 500;
  * call waits for it to the deadline.
  */
 export const TRY_TIMEOUT_MS = 500;
+
+/**
+ * At most this many tries a call, while another replica is in the turns: a
+ * rolling update can leave two addresses failing at one moment (docs/swarm.md),
+ * and the third try goes to one that answers. With one address, two tries.
+ */
+export const MAX_TRIES = 3;
 
 // A replica that failed so is left out of the turns a while (SET_ASIDE_MS), and the call sent to another.
 const GONE: ReadonlySet<Outcome> = new Set<Failure>(['refused', 'unreachable', 'connect_timeout', 'unanswered']);
@@ -144,13 +151,13 @@ export class Service2Client {
     const started = performance.now();
     return new Promise((resolve) => {
       let current: ClientRequest | undefined;
-      let retried = false;
+      let tries = 0;
       let settled = false;
       // The first to call it decides: a promise keeps its first result.
       const settle = (attempt: Attempt): void => {
         settled = true;
         clearTimeout(deadline);
-        resolve({ ...attempt, durationMs: performance.now() - started, retried });
+        resolve({ ...attempt, durationMs: performance.now() - started, retried: tries > 1 });
       };
       const deadline = setTimeout(() => {
         settle({ outcome: 'timeout', reason: `service2 did not answer within ${this.#timeoutMs} ms`, upstreamStatus: undefined });
@@ -161,11 +168,12 @@ export class Service2Client {
         this.#addresses.next().then(
           (address) => {
             if (settled) return;
+            tries += 1;
             current = this.#send(address, requestId, (result, reusedSocket) => {
-              if (retried || !isRetriable(result, reusedSocket)) return settle(result);
-              retried = true;
               // The replica may be gone: leave it out a while, and look the name up again before retrying.
               if (GONE.has(result.outcome)) this.#addresses.setAside(address);
+              const again = tries === 1 || (tries < MAX_TRIES && this.#addresses.hasOther(address));
+              if (!again || !isRetriable(result, reusedSocket)) return settle(result);
               this.#addresses.forget();
               attempt();
             });
@@ -212,7 +220,7 @@ export class Service2Client {
 }
 
 /**
- * Whether a try is worth sending again, once, elsewhere:
+ * Whether a try is worth sending again (up to MAX_TRIES), elsewhere where it can:
  * - a pooled connection that service2 closed just as the request went out on
  *   it (the race Node's documentation describes for `req.reusedSocket`);
  * - a connection that never opened: refused (a replica stopping), unreachable

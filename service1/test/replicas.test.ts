@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ask, freePort, sample, unavailable } from '@two-services/service-kit/testing';
 import { REFRESH_MS, SET_ASIDE_MS } from '../src/addresses.ts';
-import { Service2Client, TRY_TIMEOUT_MS } from '../src/service2-client.ts';
+import { MAX_TRIES, Service2Client, TRY_TIMEOUT_MS } from '../src/service2-client.ts';
 import { FakeService2, MULTICAST, noUnreachableNetwork, SERVICE2_LINE, silentServer } from './fake-service2.ts';
 import { fakeClock, metricsOf, resolver, startService1 } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
@@ -19,6 +19,9 @@ const noReplicas = await unavailable(...REPLICAS);
 // An address of this machine where nothing listens on service2's port: a replica that has stopped.
 const noDeadAddress = await unavailable('127.0.0.2');
 const noUnreachable = await noUnreachableNetwork();
+// Addresses of this machine where nothing listens on service2's port: replicas stopped, or not yet reachable.
+const STOPPED = ['127.0.0.8', '127.0.0.9', '127.0.0.10'];
+const noStopped = await unavailable(...STOPPED);
 
 /** Replicas of service2 on one port, each on its own address. */
 async function replicas(addresses: readonly string[]): Promise<{ fakes: FakeService2[]; port: number; stop: () => Promise<void> }> {
@@ -115,6 +118,21 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     } finally {
       client.close();
       await service2.stop();
+    }
+  });
+
+  it('tries a lone address that refuses twice, not more: with no other in the turns a third try fares no better', {
+    skip: noDeadAddress,
+  }, async () => {
+    const dns = resolver(() => ['127.0.0.2']);
+    const client = new Service2Client(new URL(`http://service2:${await freePort()}/`), 2_000, { lookup: dns.lookup, now: fakeClock().now });
+    try {
+      const result = await client.call('lone-refusing');
+      assert.deepEqual([result.outcome, result.retried], ['refused', true]);
+      // Each try after the first looks the name up again.
+      assert.equal(dns.calls(), 2);
+    } finally {
+      client.close();
     }
   });
 
@@ -235,6 +253,38 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
       } finally {
         client.close();
         await silent.stop();
+        await stop();
+      }
+    });
+
+    it('tries a third replica when two in turn refuse, as a rolling update can have them at one moment', { skip: noStopped }, async () => {
+      const { fakes, port, stop } = await replicas(REPLICAS.slice(0, 1));
+      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, {
+        lookup: resolver(() => [...STOPPED.slice(0, 2), REPLICAS[0] ?? '']).lookup,
+        now: fakeClock().now,
+      });
+      try {
+        const result = await client.call('two-gone');
+        assert.deepEqual([result.outcome, result.outcome === 'ok' && result.greeting, result.retried], ['ok', SERVICE2_LINE, true]);
+        assert.deepEqual(served(fakes), [1]);
+      } finally {
+        client.close();
+        await stop();
+      }
+    });
+
+    it(`gives up after ${MAX_TRIES} tries, with replicas still untried`, { skip: noStopped }, async () => {
+      const { fakes, port, stop } = await replicas(REPLICAS.slice(0, 1));
+      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, {
+        lookup: resolver(() => [...STOPPED, REPLICAS[0] ?? '']).lookup,
+        now: fakeClock().now,
+      });
+      try {
+        const result = await client.call('three-gone');
+        assert.deepEqual([result.outcome, result.retried], ['refused', true]);
+        assert.deepEqual(served(fakes), [0]);
+      } finally {
+        client.close();
         await stop();
       }
     });
