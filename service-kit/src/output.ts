@@ -56,8 +56,7 @@ export class FdOutput implements LineSink {
     }
     this.#pending += line;
     this.#pendingLines += 1;
-    if (this.#pending.length >= this.#limits.batchChars) this.#next();
-    else this.#timer ??= setTimeout(() => this.#next(), this.#limits.flushMs).unref();
+    this.#schedule();
   }
 
   /**
@@ -104,10 +103,14 @@ export class FdOutput implements LineSink {
       // A reader that has gone (EPIPE) takes no more: the lines are lost, and counted.
       if (error !== null) this.#dropped += current.lines;
       this.#current = undefined;
-      // What came meanwhile goes at once if it is a batch already, else after the usual wait.
-      if (this.#pending.length >= this.#limits.batchChars) this.#next();
-      else if (this.#pending !== '') this.#timer ??= setTimeout(() => this.#next(), this.#limits.flushMs).unref();
+      this.#schedule();
     });
+  }
+
+  // What waits goes at once if it is a batch already, else after at most flushMs.
+  #schedule(): void {
+    if (this.#pending.length >= this.#limits.batchChars) this.#next();
+    else if (this.#pending !== '') this.#timer ??= setTimeout(() => this.#next(), this.#limits.flushMs).unref();
   }
 }
 
