@@ -55,17 +55,17 @@ export function dockerPids(containerIds: readonly string[], publishedPort: numbe
   return pids;
 }
 
-/** CPU seconds so far: the containers' cgroups, and Docker's processes on the host. */
-export interface DockerCpu {
-  readonly containers: number;
+/** CPU seconds a target has used so far: the services' processes or containers, and, through Docker, Docker's processes for them. */
+export interface CpuSeconds {
+  readonly services: number;
   readonly docker: number;
 }
 
 /** Reads the CPU time of containers (by their first process's pid) and of the Docker processes that serve them. */
-export function dockerCpu(containerPids: readonly number[], dockerProcesses: readonly number[]): DockerCpu {
+export function dockerCpu(containerPids: readonly number[], dockerProcesses: readonly number[]): CpuSeconds {
   const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
   return {
-    containers: sum(containerPids.map(containerCpuSeconds)),
+    services: sum(containerPids.map(containerCpuSeconds)),
     docker: sum(
       dockerProcesses.map((pid) => {
         try {

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ComposeProject, composeCli, inspectContainer, run, waitForOk } from '../harness/docker.ts';
 import { dockerCpu, dockerPids } from './accounting.ts';
+import type { CpuSeconds } from './accounting.ts';
 import { BARE_RELAY_CONTAINERS, benchPort, removeReferences, startBareRelay } from './containers.ts';
 import { count, median, ms, printTable } from './figures.ts';
 import { buildServices, cpuSecondsOf, HOST, imageStart, rssMB, startLocalRelay, startServices, stopChildren } from './processes.ts';
@@ -38,12 +39,6 @@ import { requireWrk } from './wrk.ts';
 
 /** The figure for a typical public implementation of the exercise: 570-770 req/s; targets are checked against the top. */
 const PUBLIC_IMPLEMENTATION = 770;
-
-/** CPU seconds a target has used so far: its own processes or containers, and, through Docker, Docker's processes for it. */
-interface CpuSeconds {
-  readonly services: number;
-  readonly docker: number;
-}
 
 /** A started target: where to load it, and how to read what it spends. */
 interface Running {
@@ -95,10 +90,7 @@ async function containersCpu(containers: readonly string[], port: number): Promi
     infos.map((info) => info.Id),
     port,
   );
-  return () => {
-    const { containers: services, docker: dockerSeconds } = dockerCpu(pids, docker);
-    return { services, docker: dockerSeconds };
-  };
+  return () => dockerCpu(pids, docker);
 }
 
 /**
