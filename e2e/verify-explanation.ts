@@ -33,10 +33,15 @@ async function published(id: string, port: string): Promise<string[]> {
   }
 }
 
-async function checkPart(part: Part): Promise<string[]> {
+async function checkPart(part: Part, client: Explanation['ask']['client']): Promise<string[]> {
   const where = `line ${part.line}, ${part.end} ${part.kind} ${part.value}`;
   const wrong = (what: string): string[] => [`${where}: ${what}`];
   if (part.role === 'unknown') return wrong(`unexplained: ${part.text}`);
+  if (part.role === 'client') {
+    // This tool's own end, which NAT kept: what the tool's socket says.
+    const own = part.kind === 'address' ? canonical(client.address) : String(client.port);
+    return part.value === own ? [] : wrong(`this tool's own is ${own}`);
+  }
   if (part.role === 'gateway') {
     if (part.network === undefined) return wrong('gateway of no network');
     const info = await inspectNetwork(part.network);
@@ -99,13 +104,7 @@ async function checkPart(part: Part): Promise<string[]> {
 /** What the live engine contradicts in an explanation: nothing, when every address and port is named rightly. */
 export async function verify(explanation: Explanation): Promise<string[]> {
   const out: string[] = [];
-  for (const part of explanation.parts) {
-    // This tool's own end, which NAT kept: what the tool's socket says.
-    const own = part.kind === 'address' ? canonical(explanation.ask.client.address) : String(explanation.ask.client.port);
-    if (part.role === 'client')
-      out.push(...(part.value === own ? [] : [`line 1 ${part.end} ${part.kind} ${part.value}: this tool's own is ${own}`]));
-    else out.push(...(await checkPart(part)));
-  }
+  for (const part of explanation.parts) out.push(...(await checkPart(part, explanation.ask.client)));
   const ephemeral = explanation.parts.find((part) => part.line === 1 && part.end === 'from' && part.kind === 'port');
   if (explanation.forwarding.kind === 'docker-proxy' && ephemeral?.value === String(explanation.ask.client.port)) {
     out.push(`line 1's port ${ephemeral.value} is the client's own, yet docker-proxy is said to forward`);
