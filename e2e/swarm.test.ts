@@ -24,7 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { explain, explainStack, publishedPort } from '@two-services/explain';
-import type { Part, Recording } from '@two-services/explain';
+import type { Part, Recording, TaskJson } from '@two-services/explain';
 import { ROOT, run, waitFor } from '../harness/docker.ts';
 import type { Output } from '../harness/docker.ts';
 import { verify } from './verify-explanation.ts';
@@ -53,7 +53,8 @@ const DOCUMENTED = {
 interface SwarmNode {
   readonly socket: string;
   readonly address: string;
-  /** Its hostname, as `docker node ls` shows it. */
+  /** Its id and hostname in the swarm, as `docker node ls` shows them (read once the test begins). */
+  id: string;
   hostname: string;
   /** The host's end of its link, which cutting takes it off the network (provisioner's nodes only). */
   readonly link: string | undefined;
@@ -63,14 +64,14 @@ interface SwarmNode {
 function swarmNodes(): SwarmNode[] {
   const file = process.env['SWARM_NODES'];
   if (file === undefined || file === '') {
-    return [{ socket: process.env['DOCKER_HOST'] ?? '', address: 'localhost', hostname: '', link: undefined }];
+    return [{ socket: process.env['DOCKER_HOST'] ?? '', address: 'localhost', id: '', hostname: '', link: undefined }];
   }
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line, i) => {
       const [socket = '', address = ''] = line.trim().split(/\s+/);
-      return { socket, address, hostname: '', link: `sn${i + 1}` };
+      return { socket, address, id: '', hostname: '', link: `sn${i + 1}` };
     });
 }
 
@@ -100,19 +101,6 @@ interface Task {
   readonly backend: string;
 }
 
-interface TaskJson {
-  readonly ID: string;
-  readonly NodeID: string;
-  readonly DesiredState: string;
-  readonly Status: { readonly State: string; readonly ContainerStatus?: { readonly ContainerID?: string } };
-  readonly Spec: { readonly ContainerSpec?: { readonly Labels?: Record<string, string> } };
-  readonly ServiceID: string;
-  readonly NetworksAttachments?: ReadonlyArray<{
-    readonly Network: { readonly Spec: { readonly Name: string } };
-    readonly Addresses: string[];
-  }>;
-}
-
 /** The stack's running tasks, from the manager. */
 async function runningTasks(): Promise<Task[]> {
   const out: Task[] = [];
@@ -123,7 +111,8 @@ async function runningTasks(): Promise<Task[]> {
     if (ids.length === 0) continue;
     for (const task of JSON.parse((await docker(manager, ['inspect', ...ids])).stdout) as TaskJson[]) {
       if (task.Status.State !== 'running') continue;
-      const backend = task.NetworksAttachments?.find((a) => a.Network.Spec.Name === `${STACK}_backend`)?.Addresses[0]?.split('/')[0] ?? '';
+      const backend =
+        task.NetworksAttachments?.find((a) => a.Network.Spec.Name === `${STACK}_backend`)?.Addresses?.[0]?.split('/')[0] ?? '';
       out.push({ id: task.ID, service, nodeId: task.NodeID, containerId: task.Status.ContainerStatus?.ContainerID ?? '', backend });
     }
   }
@@ -144,6 +133,13 @@ async function nodeTable(): Promise<Array<{ id: string; hostname: string; status
 
 async function nodeId(node: SwarmNode): Promise<string> {
   return (await docker(node, ['info', '--format', '{{.Swarm.NodeID}}'])).stdout.trim();
+}
+
+/** A node, not the manager the test talks to, that holds a replica of service2. */
+async function nodeWithReplica(): Promise<SwarmNode | undefined> {
+  const tasks = await runningTasks();
+  const id = tasks.find((task) => task.service === 'service2' && task.nodeId !== manager.id)?.nodeId;
+  return nodes.find((node) => node.id === id);
 }
 
 /** What the stack's services report: "service1 N/N, service2 3/3". */
@@ -257,8 +253,8 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
     if (!multi) createdSwarm = await ensureSwarm(manager);
     const table = await nodeTable();
     for (const node of nodes) {
-      const id = await nodeId(node);
-      node.hostname = table.find((row) => row.id === id)?.hostname ?? id;
+      node.id = await nodeId(node);
+      node.hostname = table.find((row) => row.id === node.id)?.hostname ?? node.id;
     }
     await documented(DOCUMENTED.build, undefined);
     if (multi) {
@@ -305,8 +301,7 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
       const relayed = LINE.exec(second);
       assert.ok(own && relayed && rest === '', `unexpected answer from ${node.address}:\n${answer.body}`);
       // A host-mode port reaches the task through the node's own docker_gwbridge.
-      const id = await nodeId(node);
-      const service1 = tasks.find((task) => task.service === 'service1' && task.nodeId === id);
+      const service1 = tasks.find((task) => task.service === 'service1' && task.nodeId === node.id);
       assert.ok(service1, `a task of service1 on ${node.hostname}`);
       const [bridge] = JSON.parse((await docker(node, ['network', 'inspect', 'docker_gwbridge'])).stdout) as Array<{
         IPAM: { Config: Array<{ Gateway: string }> };
@@ -403,9 +398,8 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
       t.diagnostic(`${node.hostname}: calls per replica ${[...seen].map(([address, n]) => `${address} ${n}`).join(', ')}`);
       assert.deepEqual([...seen.keys()].toSorted(), [...replicaNode.keys()].toSorted());
       if (multi) {
-        const own = await nodeId(node);
         assert.ok(
-          [...seen.keys()].some((replica) => replicaNode.get(replica) !== own),
+          [...seen.keys()].some((replica) => replicaNode.get(replica) !== node.id),
           `${node.hostname}'s service1 reaches replicas on other nodes`,
         );
       }
@@ -430,23 +424,19 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
   });
 
   it('moves the replicas of a drained node to the others, and the nodes that stay answer every request', { skip: !multi }, async (t) => {
-    const tasks = await runningTasks();
-    const managerId = await nodeId(manager);
-    // A node holding a replica of service2, not the manager the test talks to.
-    const drainedId = tasks.find((task) => task.service === 'service2' && task.nodeId !== managerId)?.nodeId ?? '';
-    const drained = await nodeById(drainedId);
-    assert.ok(drained && drained !== manager, 'a node to drain');
+    const drained = await nodeWithReplica();
+    assert.ok(drained, 'a node to drain');
     const serving = { nodes: nodes.filter((node) => node !== drained) };
     const load = loadNodes(serving);
     await sleep(1_000);
     const started = performance.now();
-    await docker(manager, ['node', 'update', '--availability', 'drain', drainedId]);
+    await docker(manager, ['node', 'update', '--availability', 'drain', drained.id]);
     await waitFor(
       async () => {
         const now = await runningTasks();
         return (
-          now.filter((task) => task.service === 'service2' && task.nodeId !== drainedId).length === 3 &&
-          now.every((task) => task.nodeId !== drainedId)
+          now.filter((task) => task.service === 'service2' && task.nodeId !== drained.id).length === 3 &&
+          now.every((task) => task.nodeId !== drained.id)
         );
       },
       120_000,
@@ -457,7 +447,7 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
     const { summary, failed } = tally(await load.stop());
     t.diagnostic(`drain of ${drained.hostname}: ${summary}; its replicas ran elsewhere ${Math.round(movedMs)} ms after the drain`);
     assert.deepEqual(failed, []);
-    await docker(manager, ['node', 'update', '--availability', 'active', drainedId]);
+    await docker(manager, ['node', 'update', '--availability', 'active', drained.id]);
     await waitFor(async () => (await replicas()) === fullStrength(nodes.length), 120_000, 'service1 back on the node');
     await waitForNode(drained, 60_000);
   });
@@ -465,10 +455,7 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
   it('keeps answering every request within 1.5 s on the other nodes when a node is lost without warning, and takes the node back', {
     skip: !multi,
   }, async (t) => {
-    const tasks = await runningTasks();
-    const managerId = await nodeId(manager);
-    const lostId = tasks.find((task) => task.service === 'service2' && task.nodeId !== managerId)?.nodeId ?? '';
-    const lost = await nodeById(lostId);
+    const lost = await nodeWithReplica();
     assert.ok(lost?.link, 'a node to cut off, on a link the test can cut');
     const serving = { nodes: nodes.filter((node) => node !== lost) };
     const load = loadNodes(serving);
@@ -479,7 +466,7 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
     try {
       await waitFor(
         async () =>
-          (await runningTasks().catch(() => [])).filter((task) => task.service === 'service2' && task.nodeId !== lostId).length === 3,
+          (await runningTasks().catch(() => [])).filter((task) => task.service === 'service2' && task.nodeId !== lost.id).length === 3,
         180_000,
         `service2 at full strength without ${lost.hostname}`,
       );
@@ -498,7 +485,7 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
     // The managers elect and resynchronize meanwhile: a command may fail for a moment.
     const settled = (check: () => Promise<boolean>) => async () => check().catch(() => false);
     await waitFor(
-      settled(async () => (await nodeTable()).find((row) => row.id === lostId)?.status === 'Ready'),
+      settled(async () => (await nodeTable()).find((row) => row.id === lost.id)?.status === 'Ready'),
       180_000,
       `${lost.hostname} ready`,
     );
@@ -511,12 +498,6 @@ describe(`the stack on Docker Swarm, ${multi ? `${nodes.length} nodes` : 'a sing
     t.diagnostic(`${lost.hostname} back: ready and answering ${Math.round(performance.now() - back)} ms after its link came up`);
   });
 });
-
-/** The node of the list with that swarm id. */
-async function nodeById(id: string): Promise<SwarmNode | undefined> {
-  for (const node of nodes) if ((await nodeId(node)) === id) return node;
-  return undefined;
-}
 
 /** Asks a node until it answers 200 with two lines. */
 async function waitForNode(node: SwarmNode, timeoutMs: number): Promise<void> {

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import type { ContainerJson, EngineFacts, Exchange, HostFacts, Inside, NetworkJson, Recording, SwarmFacts } from './facts.ts';
+import type { ContainerJson, EngineFacts, Exchange, HostFacts, Inside, NetworkJson, Recording, SwarmFacts, TaskJson } from './facts.ts';
 
 const exec = promisify(execFile);
 
@@ -140,21 +140,11 @@ function engineFacts(info: InfoJson): EngineFacts {
   };
 }
 
-/** `docker node inspect` and `docker inspect` of a task, the parts read here. */
+/** `docker node inspect`, the parts read here. */
 interface NodeJson {
   readonly ID: string;
   readonly Description?: { readonly Hostname?: string };
   readonly Status?: { readonly Addr?: string };
-}
-interface TaskJson {
-  readonly NodeID: string;
-  readonly Slot?: number;
-  readonly ServiceID: string;
-  readonly Status: { readonly State: string; readonly ContainerStatus?: { readonly ContainerID?: string } };
-  readonly NetworksAttachments?: ReadonlyArray<{
-    readonly Network: { readonly Spec: { readonly Name: string } };
-    readonly Addresses?: readonly string[];
-  }>;
 }
 
 /**

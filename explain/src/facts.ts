@@ -64,6 +64,19 @@ export interface NetworkJson {
   > | null;
 }
 
+/** The parts of `docker inspect` of a Swarm task read here. */
+export interface TaskJson {
+  readonly ID: string;
+  readonly NodeID: string;
+  readonly Slot?: number;
+  readonly ServiceID: string;
+  readonly Status: { readonly State: string; readonly ContainerStatus?: { readonly ContainerID?: string } };
+  readonly NetworksAttachments?: ReadonlyArray<{
+    readonly Network: { readonly Spec: { readonly Name: string } };
+    readonly Addresses?: readonly string[];
+  }>;
+}
+
 /** What a container's own Node says from inside it (`docker exec`). */
 export interface Inside {
   /** os.networkInterfaces(), reduced to addresses and MACs. */

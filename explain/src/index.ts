@@ -7,7 +7,7 @@ import type { Explanation } from './facts.ts';
 export { ExplainError, hostFacts } from './engine.ts';
 export { canonical } from './model.ts';
 export { explain } from './model.ts';
-export type { ContainerJson, Explanation, NetworkJson, Note, Part, Recording } from './facts.ts';
+export type { ContainerJson, Explanation, NetworkJson, Note, Part, Recording, TaskJson } from './facts.ts';
 
 /** The host port service1 is published on: SERVICE1_PORT, as docker-compose.yaml and docker-stack.yaml read it, or 8001. */
 export function publishedPort(env: NodeJS.ProcessEnv = process.env): number {
