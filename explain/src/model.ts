@@ -16,6 +16,7 @@ import type {
   Recording,
   Stack,
   SwarmFacts,
+  TaskFacts,
 } from './facts.ts';
 import { endpoint, forwardingWords, range, say } from './words.ts';
 
@@ -198,6 +199,11 @@ function nodesOf(recording: Recording): Nodes | undefined {
   return { swarm, answering, local };
 }
 
+/** The overlay network on which a task has `address`, if it has it. */
+function taskNetwork(task: TaskFacts, address: string): string | undefined {
+  return Object.entries(task.addresses).find(([, addresses]) => addresses.map(canonical).includes(address))?.[0];
+}
+
 function hostnameOf(nodes: Nodes, id: string): string {
   return nodes.swarm.nodes.find((node) => node.id === id)?.hostname ?? id;
 }
@@ -207,7 +213,7 @@ function taskAddress(facts: Facts, place: Place, address: string, extra: string)
   const nodes = facts.nodes;
   if (nodes === undefined) return undefined;
   for (const task of nodes.swarm.tasks) {
-    const network = Object.entries(task.addresses).find(([, addresses]) => addresses.map(canonical).includes(address))?.[0];
+    const network = taskNetwork(task, address);
     if (network === undefined) continue;
     const node = hostnameOf(nodes, task.nodeId);
     const attached = facts.recording.networks.find((candidate) => candidate.Name === network);
@@ -438,7 +444,7 @@ function secondLine(facts: Facts, [, fromAddress = '', fromPort = '', toAddress 
 
 /** The replicas of the one at `address` but that one, each with its node. */
 function otherReplicas(nodes: Nodes, address: string): string[] {
-  const target = nodes.swarm.tasks.find((task) => Object.values(task.addresses).some((list) => list.map(canonical).includes(address)));
+  const target = nodes.swarm.tasks.find((task) => taskNetwork(task, address) !== undefined);
   if (target === undefined) return [];
   return nodes.swarm.tasks
     .filter((task) => task !== target && task.service === target.service)
