@@ -2,7 +2,7 @@
 // metrics, the greeting line, routing, and the process's life cycle. Only
 // what the services use is exported; the kit's own tests import its modules.
 export { LIMITS, loadServerConfig } from './config.ts';
-export type { ServerConfig } from './config.ts';
+export type { ConnectionLimits, ServerConfig } from './config.ts';
 export { ConfigError, integer, setting } from './env.ts';
 export type { Env } from './env.ts';
 export { greetingLine } from './greeting.ts';

@@ -6,7 +6,7 @@ import { connect, createServer as createNetServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { close, listen } from '@two-services/service-kit/testing';
-import { MAX_BODY_BYTES } from '../src/service2-client.ts';
+import { MAX_BODY_BYTES } from '../src/attempt.ts';
 
 /** How the fake answers one request. */
 export type Behaviour = (req: IncomingMessage, res: ServerResponse) => void;

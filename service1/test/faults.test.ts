@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { freePort, sample } from '@two-services/service-kit/testing';
-import { MAX_BODY_BYTES } from '../src/service2-client.ts';
-import type { ClientOptions } from '../src/service2-client.ts';
+import { MAX_BODY_BYTES } from '../src/attempt.ts';
+import { Replicas } from '../src/replicas.ts';
 import { answers, drops, FakeService2, holding, stopsMidAnswer, streamsTooMuch } from './fake-service2.ts';
 import type { Behaviour } from './fake-service2.ts';
 import { metricsOf, notFound, resolver, startService1 } from './helpers.ts';
@@ -13,7 +13,7 @@ interface Fault {
   /** What service2 does, or where service1 is sent instead of to a fake service2. */
   readonly fake?: Behaviour;
   readonly url?: () => Promise<URL>;
-  readonly client?: ClientOptions;
+  readonly replicas?: Replicas;
   readonly upstreamTimeoutMs?: number;
   readonly status: number;
   /** service1's second line. */
@@ -28,21 +28,21 @@ const FAULTS: Readonly<Record<string, Fault>> = {
     fake: answers(500),
     status: 502,
     reason: 'service2 answered 500',
-    outcome: 'bad_status',
+    outcome: 'bad_answer',
     upstreamStatus: 500,
   },
   'sends more than it may': {
     fake: streamsTooMuch,
     status: 502,
     reason: `service2 sent more than ${MAX_BODY_BYTES} bytes`,
-    outcome: 'too_large',
+    outcome: 'bad_answer',
     upstreamStatus: 200,
   },
   'answers with something not one line': {
     fake: (_req, res) => res.end('no newline'),
     status: 502,
     reason: 'service2 did not answer with one line',
-    outcome: 'not_one_line',
+    outcome: 'bad_answer',
     upstreamStatus: 200,
   },
   'drops the connection without a word': {
@@ -58,16 +58,16 @@ const FAULTS: Readonly<Record<string, Fault>> = {
     outcome: 'reset',
     upstreamStatus: 200,
   },
-  'refuses the connection, twice': {
+  // One address, which no new lookup can change: nowhere else to try.
+  'refuses the connection': {
     url: async () => new URL(`http://127.0.0.1:${await freePort()}/`),
     status: 502,
     reason: 'service2 refused the connection (ECONNREFUSED)',
-    outcome: 'refused',
-    retried: true,
+    outcome: 'unreachable',
   },
   'is not known to DNS': {
     url: async () => new URL('http://service2:8002/'),
-    client: { lookup: resolver(() => notFound()).lookup },
+    replicas: new Replicas('service2', resolver(() => notFound()).lookup),
     status: 502,
     reason: 'service2 is not known to DNS (ENOTFOUND)',
     outcome: 'dns',
@@ -88,7 +88,10 @@ describe('service1 when its call to service2 fails', { timeout: 10_000 }, () => 
       const hold = holding();
       service2.behaviour = fault.fake ?? hold.behaviour;
       const url = fault.url === undefined ? service2.url : await fault.url();
-      const service1 = await startService1(url, { upstreamTimeoutMs: fault.upstreamTimeoutMs ?? 2_000, client: fault.client ?? {} });
+      const service1 = await startService1(url, {
+        upstreamTimeoutMs: fault.upstreamTimeoutMs ?? 2_000,
+        ...(fault.replicas === undefined ? {} : { replicas: fault.replicas }),
+      });
       try {
         const answer = await service1.ask({ headers: { 'x-request-id': 'fault' } });
         assert.equal(answer.status, fault.status);

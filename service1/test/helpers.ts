@@ -5,10 +5,12 @@ import { LIMITS } from '@two-services/service-kit';
 import type { LogLevel } from '@two-services/service-kit';
 import { ask, captureLogs, close, listen } from '@two-services/service-kit/testing';
 import type { Answer, Ask, CapturedLogs } from '@two-services/service-kit/testing';
-import type { LookupAll } from '../src/addresses.ts';
 import type { Config } from '../src/config.ts';
-import type { ClientOptions } from '../src/service2-client.ts';
-import { createServer } from '../src/server.ts';
+import type { PoolLimits } from '../src/pool.ts';
+import { Replicas } from '../src/replicas.ts';
+import type { LookupAll } from '../src/replicas.ts';
+import { createServer, serveWith } from '../src/server.ts';
+import { Service2Client } from '../src/service2-client.ts';
 import { FakeService2, likeService2 } from './fake-service2.ts';
 
 /** service1's configuration with service2 at `service2Url`. */
@@ -56,6 +58,11 @@ export function notFound(hostname = 'service2'): Error {
   return Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
 }
 
+/** The replicas behind `hostname` as `dns` answers, on `clock` (the system's unless given). */
+export function replicasOf(dns: Resolver, clock?: FakeClock, hostname = 'service2'): Replicas {
+  return new Replicas(hostname, dns.lookup, clock?.now);
+}
+
 /** A clock that moves only when the test moves it. */
 export interface FakeClock {
   readonly now: () => number;
@@ -99,8 +106,10 @@ export interface Service1Options {
   readonly upstreamTimeoutMs?: number;
   /** Where service1 listens (default 127.0.0.1). */
   readonly host?: string;
-  /** Options of its client to service2: its addresses, its bounds. */
-  readonly client?: ClientOptions;
+  /** service2's replicas, where the test gives them a resolver or a clock of its own. */
+  readonly replicas?: Replicas;
+  /** Its pool's bounds, where the test makes them small. */
+  readonly pool?: PoolLimits;
   readonly logLevel?: LogLevel;
 }
 
@@ -132,13 +141,24 @@ export function inFrontOfFakeService2(): { readonly service2: FakeService2; read
   };
 }
 
-/** Builds service1 with createServer, as main does, and listens on a free port. */
+/**
+ * Builds service1 with createServer, as main does, or, with replicas or pool
+ * bounds of the test's, around a client made with them; listens on a free port.
+ */
 export async function startService1(
   service2Url: URL,
-  { upstreamTimeoutMs = 2_000, host = '127.0.0.1', client = {}, logLevel = 'debug' }: Service1Options = {},
+  { upstreamTimeoutMs = 2_000, host = '127.0.0.1', replicas, pool, logLevel = 'debug' }: Service1Options = {},
 ): Promise<Service1> {
   const logs = captureLogs('service1', logLevel);
-  const server = createServer(configFor(service2Url, upstreamTimeoutMs), logs.logger, client);
+  const config = configFor(service2Url, upstreamTimeoutMs);
+  let server: Server;
+  if (replicas === undefined && pool === undefined) {
+    server = createServer(config, logs.logger);
+  } else {
+    const client = new Service2Client(service2Url, upstreamTimeoutMs, replicas, pool);
+    server = serveWith(client, config.limits, logs.logger);
+    server.on('close', () => client.close());
+  }
   const port = await listen(server, host);
   return {
     server,

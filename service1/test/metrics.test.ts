@@ -23,7 +23,7 @@ describe("service1's metrics", { timeout: 5_000 }, () => {
     assert.deepEqual(helps, [
       '# HELP service2_calls_total Calls to service2, by outcome: ok, or why not.',
       '# HELP service2_call_duration_seconds Time from the call to its result, retries included.',
-      '# HELP service2_retries_total Calls to service2 sent again, after a try that cannot have reached it.',
+      '# HELP service2_retries_total Calls to service2 sent more than once.',
     ]);
   });
 

@@ -11,7 +11,7 @@ describe('service1 when calls to service2 pile up', { timeout: 10_000 }, () => {
     const service2 = await new FakeService2().start();
     const hold = holding();
     service2.behaviour = hold.behaviour;
-    const service1 = await startService1(service2.url, { client: { maxConnections: 1, maxWaiting: 2 } });
+    const service1 = await startService1(service2.url, { pool: { maxConnections: 1, maxWaiting: 2 } });
     try {
       // One call on the one connection, two waiting for it: each is in the client's queue once service1 has had a turn.
       const sent = [service1.ask({ headers: { 'x-request-id': 'sent-0' } })];
