@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { ContainerJson, NetworkJson } from '@two-services/explain';
 
 const exec = promisify(execFile);
 
@@ -167,12 +166,28 @@ export class ComposeProject {
   }
 }
 
-/** `docker inspect` of a container: what explain reads, and what the e2e tests and benchmarks read besides. */
-export type ContainerInfo = ContainerJson & {
+/** A container on one network, as its inspect shows it. */
+export interface EndpointInfo {
+  readonly IPAddress: string;
+  readonly GlobalIPv6Address: string;
+  readonly Gateway: string;
+  readonly IPv6Gateway: string;
+  readonly MacAddress: string;
+}
+
+/** `docker inspect` (or `podman inspect`) of a container: the parts the e2e tests and benchmarks read. */
+export interface ContainerInfo {
+  readonly Id: string;
+  readonly Name: string;
   /** The id of the image it runs. */
   readonly Image: string;
   readonly RestartCount: number;
-  readonly Config: { readonly User: string; readonly Env?: readonly string[]; readonly Healthcheck?: Readonly<Record<string, unknown>> };
+  readonly Config: {
+    readonly User: string;
+    readonly Env?: readonly string[];
+    readonly Labels: Readonly<Record<string, string>> | null;
+    readonly Healthcheck?: Readonly<Record<string, unknown>>;
+  };
   readonly State: {
     readonly Status: string;
     readonly ExitCode: number;
@@ -193,13 +208,28 @@ export type ContainerInfo = ContainerJson & {
     readonly Privileged: boolean;
     readonly LogConfig: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
   };
-};
+  readonly NetworkSettings: {
+    readonly Ports: Readonly<Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }> | null>> | null;
+    readonly Networks: Readonly<Record<string, EndpointInfo>> | null;
+  };
+}
+
+/** `docker network inspect` of a network: the parts the e2e tests read. */
+export interface NetworkInfo {
+  readonly Name: string;
+  readonly Id: string;
+  readonly Driver: string;
+  readonly Internal: boolean;
+  readonly EnableIPv6: boolean;
+  readonly IPAM: { readonly Config: ReadonlyArray<{ readonly Subnet?: string; readonly Gateway?: string }> | null };
+  readonly Options: Readonly<Record<string, string>> | null;
+  readonly Containers: Readonly<
+    Record<string, { readonly Name: string; readonly MacAddress: string; readonly IPv4Address: string; readonly IPv6Address: string }>
+  > | null;
+}
 
 /** A container's address and gateway on one of its networks, which inspect lists by name. */
-export function onNetwork(
-  info: ContainerInfo,
-  network: string,
-): { readonly IPAddress: string; readonly Gateway: string; readonly MacAddress: string } | undefined {
+export function onNetwork(info: ContainerInfo, network: string): EndpointInfo | undefined {
   return info.NetworkSettings.Networks?.[network];
 }
 
@@ -209,8 +239,8 @@ export function networksOf(info: ContainerInfo): string[] {
 }
 
 /** `docker network inspect` of one network. */
-export async function inspectNetwork(name: string): Promise<NetworkJson> {
-  const [info] = JSON.parse((await run('docker', ['network', 'inspect', name])).stdout) as NetworkJson[];
+export async function inspectNetwork(name: string): Promise<NetworkInfo> {
+  const [info] = JSON.parse((await run('docker', ['network', 'inspect', name])).stdout) as NetworkInfo[];
   if (info === undefined) throw new Error(`docker network inspect ${name} returned nothing`);
   return info;
 }

@@ -1,6 +1,6 @@
-// What explain reads and what it makes of it: the recording of one run (raw
-// `docker inspect` JSON and a few facts of the host) and the explanation,
-// as types only.
+// What explain reads (a Recording: the engine's own JSON for the stack's
+// containers and networks, and a few facts of the host) and what it makes of
+// it (an Explanation), as types only.
 
 /** One end of a TCP connection. */
 export interface Endpoint {
@@ -17,40 +17,42 @@ export interface Exchange {
   readonly client: Endpoint;
   /** The host's end it reached: a listener on the published port. */
   readonly server: Endpoint;
+  /** Addresses of the host name that refused, tried first, as curl tries each in turn. */
+  readonly refused?: readonly string[];
 }
 
-/** A port binding, as `docker inspect` (and `docker port`) shows it. */
+/** A port binding, as the engine reports it. */
 export interface BindingJson {
   readonly HostIp: string;
   readonly HostPort: string;
 }
 
-/** The parts of `docker inspect <container>` read here. */
+/** A container on one network, as the container's inspect shows it. */
+export interface EndpointJson {
+  readonly IPAddress: string;
+  readonly GlobalIPv6Address: string;
+  readonly Gateway: string;
+  readonly IPv6Gateway: string;
+  readonly MacAddress: string;
+}
+
+/** The parts of a container's inspect (`GET /containers/{id}/json`) read here. */
 export interface ContainerJson {
   readonly Id: string;
   readonly Name: string;
+  readonly State?: { readonly Pid?: number };
   readonly Config: {
     readonly Labels: Readonly<Record<string, string>> | null;
     readonly ExposedPorts?: Readonly<Record<string, unknown>> | null;
+    readonly Env?: readonly string[] | null;
   };
   readonly NetworkSettings: {
     readonly Ports: Readonly<Record<string, readonly BindingJson[] | null>> | null;
-    readonly Networks: Readonly<
-      Record<
-        string,
-        {
-          readonly IPAddress: string;
-          readonly GlobalIPv6Address: string;
-          readonly Gateway: string;
-          readonly IPv6Gateway: string;
-          readonly MacAddress: string;
-        }
-      >
-    > | null;
+    readonly Networks: Readonly<Record<string, EndpointJson>> | null;
   };
 }
 
-/** The parts of `docker network inspect` read here. */
+/** The parts of a network's inspect (`GET /networks/{id}`) read here. */
 export interface NetworkJson {
   readonly Name: string;
   readonly Id: string;
@@ -62,9 +64,11 @@ export interface NetworkJson {
   readonly Containers: Readonly<
     Record<string, { readonly Name: string; readonly MacAddress: string; readonly IPv4Address: string; readonly IPv6Address: string }>
   > | null;
+  /** Podman only: its bridge's name, from its own API (`GET /libpod/networks/{name}/json`), which its Docker-shaped JSON leaves out. */
+  readonly network_interface?: string;
 }
 
-/** The parts of `docker inspect` of a Swarm task read here. */
+/** The parts of a Swarm task (`GET /tasks`) read here. */
 export interface TaskJson {
   readonly ID: string;
   readonly NodeID: string;
@@ -77,7 +81,7 @@ export interface TaskJson {
   }>;
 }
 
-/** What a container's own Node says from inside it (`docker exec`). */
+/** What a container's own Node says from inside it (exec). */
 export interface Inside {
   /** os.networkInterfaces(), reduced to addresses and MACs. */
   readonly interfaces: Readonly<Record<string, ReadonlyArray<{ readonly address: string; readonly mac: string }>>>;
@@ -85,30 +89,49 @@ export interface Inside {
   readonly listening: readonly number[];
   /** net.ipv4.ip_local_port_range: where the kernel takes ephemeral ports. */
   readonly portRange: readonly [number, number] | null;
+  /** The host name of the URL the container calls (SERVICE2_URL), and what its resolver answers for it, in order. */
+  readonly resolved?: { readonly name: string; readonly addresses: readonly string[] } | null;
+}
+
+/** A process of the host, as /proc shows it. */
+export interface ProcessFacts {
+  readonly pid: number;
+  readonly args: readonly string[];
+  /** Its network namespace (`net:[…]`), where /proc lets this tool read it. */
+  readonly netns?: string | null;
 }
 
 /** What the host says about how its port reaches the container. */
 export interface HostFacts {
   /** docker-proxy processes for the asked port, from /proc. */
-  readonly proxies: ReadonlyArray<{ readonly pid: number; readonly args: readonly string[] }>;
+  readonly proxies: readonly ProcessFacts[];
   /** dockerd's arguments, or null when /proc shows no dockerd (Docker Desktop, a remote engine). */
   readonly dockerd: readonly string[] | null;
   /** /etc/docker/daemon.json, or null when there is none. */
   readonly daemonJson: string | null;
   readonly portRange: readonly [number, number] | null;
+  /** rootlesskit, which holds a rootless Docker engine in namespaces of its own and listens on its published ports. */
+  readonly rootlesskit?: ProcessFacts | null;
+  /** rootlessport processes, which rootless Podman runs for published ports. */
+  readonly rootlessports?: readonly ProcessFacts[];
+  /** The network namespace of each container's first process, by container id, where /proc shows it. */
+  readonly containerNetns?: Readonly<Record<string, string | null>>;
 }
 
-/** What the engine says of itself (`docker info`). */
+/** What the engine says of itself. */
 export interface EngineFacts {
-  /** ServerVersion. */
+  /** Docker Engine, or Podman through its Docker-compatible API (absent in recordings before Podman was read). */
+  readonly kind?: 'docker' | 'podman';
   readonly version: string;
   /** OperatingSystem: the host's distribution, or `Docker Desktop`, whose engine runs in a VM. */
   readonly os: string;
   /** Whether it runs rootless (`name=rootless` among its SecurityOptions). */
   readonly rootless: boolean;
+  /** Where this tool reached it (DOCKER_HOST's spelling). */
+  readonly socket?: string;
 }
 
-/** A node of a Swarm, as a manager reports it (`docker node inspect`). */
+/** A node of a Swarm, as a manager reports it. */
 export interface NodeFacts {
   readonly id: string;
   readonly hostname: string;
@@ -116,7 +139,7 @@ export interface NodeFacts {
   readonly address: string;
 }
 
-/** A running task of the stack, as a manager reports it (`docker inspect` of the task). */
+/** A running task of the stack, as a manager reports it. */
 export interface TaskFacts {
   /** stack_service.slot, or stack_service.nodeid for a global service. */
   readonly name: string;
@@ -140,22 +163,25 @@ export interface Recording {
   /** The host port asked. */
   readonly port: number;
   readonly ask: Exchange;
-  /** `docker inspect` of every container of the stack. */
+  /** Inspect of every container of the stack. */
   readonly containers: readonly ContainerJson[];
-  /** `docker network inspect` of every network they are on (and docker_gwbridge under Swarm). */
+  /** Inspect of every network they are on (and docker_gwbridge under Swarm). */
   readonly networks: readonly NetworkJson[];
   /** By container id. */
   readonly insides: Readonly<Record<string, Inside>>;
   readonly engine: EngineFacts;
   readonly host: HostFacts;
+  /** Where this tool ran: on the host, or in its container on the engine's host network and processes (absent: the host). */
+  readonly ranIn?: 'host' | 'container';
   /** Where the engine read is a manager of a swarm of more than one node. */
   readonly swarm?: SwarmFacts;
 }
 
 export type Stack =
-  | { readonly kind: 'compose'; readonly name: string; readonly cli: 'v1' | 'v2'; readonly version: string }
+  | { readonly kind: 'compose'; readonly name: string; readonly cli: 'v1' | 'v2' | 'podman-compose'; readonly version: string }
   | { readonly kind: 'swarm'; readonly name: string };
 
+/** A docker-proxy process and what it forwards. */
 export interface ProxyListener {
   readonly pid: number;
   readonly listen: string;
@@ -168,8 +194,15 @@ export type Forwarding =
   | { readonly kind: 'nat'; readonly evidence: string }
   /** Docker Desktop: a proxy of its own on the host, the engine in a VM, out of sight. */
   | { readonly kind: 'desktop' }
-  /** Rootless Docker: rootlesskit's port driver on the host, the engine in a namespace of its own. */
-  | { readonly kind: 'rootless' }
+  /** Rootless Docker: rootlesskit listens on the host and hands the connection to docker-proxy inside its namespace. */
+  | {
+      readonly kind: 'rootlesskit';
+      readonly pid: number | undefined;
+      readonly portDriver: string;
+      readonly listeners: readonly ProxyListener[];
+    }
+  /** Rootless Podman: rootlessport takes the connection and opens one from inside service1's own network namespace. */
+  | { readonly kind: 'rootlessport'; readonly pid: number | undefined; readonly sharesNamespace: boolean }
   /** A node of a swarm, asked from another machine: its NAT rules send the connection on, its source kept. */
   | { readonly kind: 'node'; readonly node: string }
   | { readonly kind: 'unknown' };
@@ -181,14 +214,17 @@ export interface Part {
   readonly kind: 'address' | 'port';
   /** As the answer wrote it, IPv6 without brackets. */
   readonly value: string;
-  /** `client`: this tool's own end, as a node that forwards its port by NAT keeps it for a connection from another machine. */
-  readonly role: 'gateway' | 'container' | 'ephemeral' | 'listening' | 'client' | 'unknown';
+  /**
+   * `client`: this tool's own end, as a node that forwards its port by NAT keeps it;
+   * `own`: service1's own address, where rootlessport connects from inside service1.
+   */
+  readonly role: 'gateway' | 'container' | 'ephemeral' | 'listening' | 'client' | 'own' | 'unknown';
   /** The network the address is on, or the connection ran over. */
   readonly network?: string | undefined;
   readonly containerId?: string | undefined;
   readonly container?: string | undefined;
   readonly service?: string | undefined;
-  /** The interface inside the container; for a gateway, the host's bridge. */
+  /** The interface inside the container; for a gateway, the bridge that holds it. */
   readonly interface?: string | undefined;
   /** For a listening port, the host ports it is published on. */
   readonly published?: readonly string[] | undefined;
@@ -209,11 +245,15 @@ export interface Explanation {
   readonly lines: readonly string[];
   readonly stack: Stack;
   readonly forwarding: Forwarding;
+  /** Where this tool ran, and how that differs from the reader's own curl, when it does. */
+  readonly where: string;
   readonly summary: string;
   /** A heading for each line of the answer. */
   readonly headings: readonly string[];
   /** Every address and port of the answer, in the order written. */
   readonly parts: readonly Part[];
   readonly absent: readonly Note[];
+  /** Which address family each connection used, and why. */
+  readonly families: readonly string[];
   readonly why: string;
 }

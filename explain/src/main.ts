@@ -1,20 +1,23 @@
-// npm run explain: asks the running stack (Compose or Swarm) once, on
-// SERVICE1_HOST:SERVICE1_PORT (localhost:8001 by default; on a swarm of
-// several nodes, a node's address, with DOCKER_HOST on a manager), prints the two lines it got and
-// what each address and port in them is on this machine, as the engine tells
-// it (docker inspect, docker network inspect, and /proc for docker-proxy).
+// npm run explain: asks the running stack (Compose or Swarm, on Docker or
+// Podman) once, on SERVICE1_HOST:SERVICE1_PORT (localhost:8001 by default; on
+// a swarm of several nodes, a node's address, with DOCKER_HOST on a manager),
+// prints the two lines it got and what each address and port in them is on
+// this machine, as the engine's API and the host's /proc tell it.
 //
 //   npm run explain                       aligned plain text
-//   npm run explain -- --markdown         the same, as the section report.md holds
+//   npm run explain -- --markdown         the same, as the section report.md holds, with its picture
+//   npm run -s explain -- --json          the explanation as JSON, for the e2e tests' checker
 //   npm run -s explain -- --record        the raw facts, as JSON: how test/fixtures were made
 //   npm run explain -- --replay FILE      explain a recorded run instead of the live stack
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ExplainError, record } from './engine.ts';
+import type { Recording } from './facts.ts';
 import { explainStack, publishedPort, serviceHost } from './index.ts';
-import { explain } from './model.ts';
-import type { Recording } from './model.ts';
-import { markdown, text } from './render.ts';
+import { explain } from './naming/explain.ts';
+import { ExplainError } from './reading/engine-api.ts';
+import { record } from './reading/record.ts';
+import { markdown } from './writing/markdown.ts';
+import { text } from './writing/text.ts';
 
 /** A recording made by --record (or a fixture). */
 function replay(file: string): Recording {
@@ -28,14 +31,21 @@ function replay(file: string): Recording {
 async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { markdown: { type: 'boolean', default: false }, record: { type: 'boolean', default: false }, replay: { type: 'string' } },
+    options: {
+      markdown: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      record: { type: 'boolean', default: false },
+      replay: { type: 'string' },
+    },
   });
   if (values.record) {
     process.stdout.write(`${JSON.stringify(await record(publishedPort(), serviceHost()), null, 2)}\n`);
     return 0;
   }
   const explanation = values.replay === undefined ? await explainStack() : explain(replay(values.replay));
-  process.stdout.write(values.markdown ? markdown(explanation) : text(explanation));
+  process.stdout.write(
+    values.json ? `${JSON.stringify(explanation, null, 2)}\n` : values.markdown ? markdown(explanation) : text(explanation),
+  );
   const unknown = explanation.parts.filter((part) => part.role === 'unknown').map((part) => part.value);
   if (unknown.length === 0) return 0;
   process.stderr.write(`explain: no container or network here accounts for ${unknown.join(', ')}\n`);

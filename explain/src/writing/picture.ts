@@ -1,0 +1,70 @@
+// The three TCP connections of one answer as a mermaid flowchart, drawn from
+// the explanation itself, so that the picture and the table beside it say
+// the same of the same run.
+import type { Explanation, Part } from '../facts.ts';
+import { endpoint } from '../naming/networks.ts';
+
+function at(explanation: Explanation, line: 1 | 2, end: 'from' | 'to', kind: 'address' | 'port'): Part | undefined {
+  return explanation.parts.find((p) => p.line === line && p.end === end && p.kind === kind);
+}
+
+/** A node's label: quoted, and free of what mermaid reads as markup. */
+function label(...rows: ReadonlyArray<string | undefined>): string {
+  return `"${rows
+    .filter((row) => row !== undefined && row !== '')
+    .join('<br/>')
+    .replaceAll('"', '#quot;')}"`;
+}
+
+function where(part: Part | undefined): string {
+  return part === undefined ? '' : [part.service, part.interface].filter(Boolean).join(' · ');
+}
+
+function connection(from: Part | undefined, fromPort: Part | undefined, to: Part | undefined, toPort: Part | undefined): string {
+  if (from === undefined || fromPort === undefined || to === undefined || toPort === undefined) return '';
+  return `${endpoint(from.value, fromPort.value)} → ${endpoint(to.value, toPort.value)}`;
+}
+
+/** The picture, as a fenced mermaid block. */
+export function picture(explanation: Explanation): string {
+  const { ask, forwarding } = explanation;
+  const [start, startPort, service1, service1Port] = (['from', 'to'] as const).flatMap((end) =>
+    (['address', 'port'] as const).map((kind) => at(explanation, 1, end, kind)),
+  );
+  const [caller, callerPort, service2, service2Port] = (['from', 'to'] as const).flatMap((end) =>
+    (['address', 'port'] as const).map((kind) => at(explanation, 2, end, kind)),
+  );
+  const forwarder =
+    forwarding.kind === 'nat' ? 'NAT rules, no process' : forwarding.kind === 'docker-proxy' ? 'docker-proxy' : forwarding.kind;
+  const out = [
+    '```mermaid',
+    'flowchart LR',
+    '  subgraph host["the host"]',
+    `    client[${label('this tool, or curl', endpoint(ask.client.address, ask.client.port))}]`,
+    `    forward[${label(forwarder, `port ${endpoint(ask.server.address, ask.server.port)}`)}]`,
+    '  end',
+    `  subgraph front[${label(`${service1?.network ?? 'network'}${start?.role === 'gateway' ? ` · gateway ${start.value}` : ''}`)}]`,
+    `    s1front[${label(where(service1), service1 === undefined ? undefined : endpoint(service1.value, service1Port?.value ?? ''))}]`,
+    '  end',
+  ];
+  if (caller !== undefined && service2 !== undefined) {
+    out.push(
+      `  subgraph back[${label(service2.network ?? 'network')}]`,
+      `    s1back[${label(where(caller), caller.value)}]`,
+      `    s2[${label(where(service2), endpoint(service2.value, service2Port?.value ?? ''))}]`,
+      '  end',
+    );
+  }
+  out.push(
+    `  client -- ${label(`TCP 1: ${endpoint(ask.client.address, ask.client.port)} → ${endpoint(ask.server.address, ask.server.port)}`)} --> forward`,
+    `  forward -- ${label(`TCP 2, line 1: ${connection(start, startPort, service1, service1Port)}`)} --> s1front`,
+  );
+  if (caller !== undefined && service2 !== undefined) {
+    out.push(
+      '  s1front -. "one container" .- s1back',
+      `  s1back -- ${label(`TCP 3, line 2: ${connection(caller, callerPort, service2, service2Port)}`)} --> s2`,
+    );
+  }
+  out.push('```');
+  return out.join('\n');
+}
