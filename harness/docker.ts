@@ -150,20 +150,46 @@ export class ComposeProject {
   /**
    * The two lines service1 answers through the published port, as a regular
    * expression without anchors, from what inspect shows of both containers:
-   * line 1 from frontend's gateway to service1, line 2 from service1 to
-   * service2 on backend. It captures the two ephemeral ports.
+   * line 1 to service1 on frontend, from frontend's gateway, or, where
+   * `lineOneFrom` is `own`, from one of service1's own addresses (the same
+   * one); line 2 from service1 to service2 on backend. Addresses of `family`.
+   * It captures the two ephemeral ports.
    */
-  answerPattern(service1: ContainerInfo, service2: ContainerInfo): string {
+  answerPattern(
+    service1: ContainerInfo,
+    service2: ContainerInfo,
+    lineOneFrom: 'gateway' | 'own' = 'gateway',
+    family: Family = 'IPv4',
+  ): string {
     const front = onNetwork(service1, this.network('frontend'));
     const back1 = onNetwork(service1, this.network('backend'));
     const back2 = onNetwork(service2, this.network('backend'));
     if (!(front && back1 && back2)) throw new Error('service1 is not on frontend and backend, or service2 not on backend');
-    const literal = (address: string): string => address.replaceAll('.', '\\.');
-    return (
-      `Hello from ${literal(front.Gateway)}:(\\d+) to ${literal(front.IPAddress)}:8001\\n` +
-      `Hello from ${literal(back1.IPAddress)}:(\\d+) to ${literal(back2.IPAddress)}:8002\\n`
-    );
+    const six = family === 'IPv6';
+    const at = (endpoint: EndpointInfo): string => endpointPattern(six ? endpoint.GlobalIPv6Address : endpoint.IPAddress);
+    const from =
+      lineOneFrom === 'own'
+        ? `(?<own>${at(front)}|${at(back1)}):(\\d+) to \\k<own>`
+        : `${endpointPattern(six ? front.IPv6Gateway : front.Gateway)}:(\\d+) to ${at(front)}`;
+    return `Hello from ${from}:8001\\nHello from ${at(back1)}:(\\d+) to ${at(back2)}:8002\\n`;
   }
+
+  /** Freezes a service's container, and fails unless the engine says it is paused: some front ends exit 0 when the engine refused. */
+  async pause(service: string): Promise<void> {
+    const { stdout, stderr } = await this.run(['pause', service]);
+    const status = (await this.inspect(service)).State.Status;
+    if (status !== 'paused') throw new Error(`${this.cli.label} pause ${service} left it ${status}: ${(stderr || stdout).trim()}`);
+  }
+}
+
+/** An address family. */
+export type Family = 'IPv4' | 'IPv6';
+
+/** An address as the answer writes it (IPv6 in brackets), as a regular expression. */
+function endpointPattern(address: string): string {
+  if (address === '') throw new Error('no address of that family');
+  const written = address.includes(':') ? `[${address}]` : address;
+  return written.replace(/[.[\]]/g, '\\$&');
 }
 
 /** A container on one network, as its inspect shows it. */
@@ -238,11 +264,37 @@ export function networksOf(info: ContainerInfo): string[] {
   return Object.keys(info.NetworkSettings.Networks ?? {});
 }
 
-/** `docker network inspect` of one network. */
-export async function inspectNetwork(name: string): Promise<NetworkInfo> {
-  const [info] = JSON.parse((await run('docker', ['network', 'inspect', name])).stdout) as NetworkInfo[];
-  if (info === undefined) throw new Error(`docker network inspect ${name} returned nothing`);
-  return info;
+/** `podman network inspect`: Podman's own JSON, not Docker's. */
+interface PodmanNetwork {
+  readonly name: string;
+  readonly id: string;
+  readonly driver: string;
+  readonly network_interface?: string;
+  readonly subnets?: ReadonlyArray<{ readonly subnet: string; readonly gateway?: string }>;
+  readonly internal: boolean;
+  readonly ipv6_enabled: boolean;
+}
+
+/** `docker network inspect` (or `podman network inspect`, put in Docker's shape) of one network. */
+export async function inspectNetwork(name: string, engine: Engine = 'docker'): Promise<NetworkInfo> {
+  const [info] = JSON.parse((await run(engine, ['network', 'inspect', name])).stdout) as Array<NetworkInfo | PodmanNetwork>;
+  if (info === undefined) throw new Error(`${engine} network inspect ${name} returned nothing`);
+  if (!('name' in info)) return info;
+  return {
+    Name: info.name,
+    Id: info.id,
+    Driver: info.driver,
+    Internal: info.internal,
+    EnableIPv6: info.ipv6_enabled,
+    IPAM: {
+      Config: (info.subnets ?? []).map((subnet) => ({
+        Subnet: subnet.subnet,
+        ...(subnet.gateway === undefined ? {} : { Gateway: subnet.gateway }),
+      })),
+    },
+    Options: info.network_interface === undefined ? {} : { 'com.docker.network.bridge.name': info.network_interface },
+    Containers: null,
+  };
 }
 
 /** The container ports a container publishes on the host, such as `8001/tcp`. */
@@ -327,18 +379,19 @@ export function get(url: string, timeoutMs = 10_000, agent: Agent | false = fals
  * container's own network namespace (/proc/net/tcp and tcp6): for service1,
  * its pooled connections to service2, whoever else talks to service1.
  */
-export async function connectionsTo(containerId: string, port: number): Promise<number> {
+export async function connectionsTo(containerId: string, port: number, engine: Engine = 'docker'): Promise<number> {
   const remotePort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   // State 01 is ESTABLISHED.
-  return (await tcpSockets(containerId)).filter((columns) => columns[2]?.endsWith(remotePort) === true && columns[3] === '01').length;
+  return (await tcpSockets(containerId, engine)).filter((columns) => columns[2]?.endsWith(remotePort) === true && columns[3] === '01')
+    .length;
 }
 
 /**
  * The TCP sockets of a container's network namespace, from its /proc/net/tcp
  * and tcp6, each line split into its columns: sl local_address rem_address st …
  */
-export async function tcpSockets(containerId: string): Promise<string[][]> {
-  const { stdout } = await run('docker', ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+export async function tcpSockets(containerId: string, engine: Engine = 'docker'): Promise<string[][]> {
+  const { stdout } = await run(engine, ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
   return stdout.split('\n').map((line) => line.trim().split(/\s+/));
 }
 
@@ -369,9 +422,9 @@ export async function privileges(containerId: string, engine: Engine = 'docker')
 export const UNPRIVILEGED: Privileges = { uid: '1000', capEff: '0000000000000000', noNewPrivs: '1', writable: false };
 
 /** What GET `path` on loopback inside a container answers, asked with the container's own Node. */
-export async function getInside(containerId: string, port: number, path: string): Promise<string> {
+export async function getInside(containerId: string, port: number, path: string, engine: Engine = 'docker'): Promise<string> {
   const script = `fetch('http://127.0.0.1:${port}${path}').then(async (r) => process.stdout.write(await r.text()))`;
-  return (await run('docker', ['exec', containerId, 'node', '-e', script])).stdout;
+  return (await run(engine, ['exec', containerId, 'node', '-e', script])).stdout;
 }
 
 /** Checks `condition` every 200 ms until it holds; rejects after `timeoutMs`. */

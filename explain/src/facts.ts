@@ -200,6 +200,8 @@ export type Forwarding =
       readonly pid: number | undefined;
       readonly portDriver: string;
       readonly listeners: readonly ProxyListener[];
+      /** Whether this tool asked from inside rootlesskit's namespace (its container on the engine's host network), past rootlesskit. */
+      readonly fromInside: boolean;
     }
   /** Rootless Podman: rootlessport takes the connection and opens one from inside service1's own network namespace. */
   | { readonly kind: 'rootlessport'; readonly pid: number | undefined; readonly sharesNamespace: boolean }

@@ -80,7 +80,7 @@ function summaryOf({ recording, stack, words, nodes }: Indexed, publisher: Conta
 /** Where this tool ran, and how its connection differs from the reader's own curl, when it does. */
 function whereOf({ ranIn = 'host', engine }: Recording, forwarding: Forwarding): string {
   if (ranIn === 'host') return '';
-  if (forwarding.kind === 'desktop') return sentence.ranInContainer(sentence.onDesktop);
+  if (engine.os === 'Docker Desktop') return sentence.ranInContainer(sentence.onDesktop);
   if (forwarding.kind === 'rootlesskit') return sentence.ranInContainer(sentence.insideRootlesskit);
   return sentence.ranInContainer(engine.kind === 'podman' && engine.rootless ? sentence.onRootlessPodman : '');
 }

@@ -19,9 +19,9 @@ function listenersOf(proxies: readonly ProcessFacts[]): ProxyListener[] {
 }
 
 /** How the port reaches service1 (`publisher`), from what the engine and the host's /proc say. */
-export function forwardingOf({ host, engine }: Recording, publisher: ContainerJson): Forwarding {
-  // Checked first: /proc here shows neither Desktop's VM nor what rootlesskit hands the port to.
-  if (engine.os === 'Docker Desktop') return { kind: 'desktop' };
+export function forwardingOf({ host, engine, ranIn }: Recording, publisher: ContainerJson): Forwarding {
+  // The host's /proc does not show Desktop's VM; explain's container, on the VM's processes, does.
+  if (engine.os === 'Docker Desktop' && host.proxies.length === 0) return { kind: 'desktop' };
   if (engine.kind === 'podman') {
     if (!engine.rootless) return { kind: 'nat', evidence: "Podman's netavark forwards published ports by NAT rules" };
     const netns = host.containerNetns?.[publisher.Id];
@@ -31,7 +31,13 @@ export function forwardingOf({ host, engine }: Recording, publisher: ContainerJs
   if (engine.rootless) {
     const args = host.rootlesskit?.args ?? [];
     const driver = args.find((arg) => arg.startsWith('--port-driver='))?.slice('--port-driver='.length) ?? 'builtin';
-    return { kind: 'rootlesskit', pid: host.rootlesskit?.pid, portDriver: driver, listeners: listenersOf(host.proxies) };
+    return {
+      kind: 'rootlesskit',
+      pid: host.rootlesskit?.pid,
+      portDriver: driver,
+      listeners: listenersOf(host.proxies),
+      fromInside: ranIn === 'container',
+    };
   }
   if (host.proxies.length > 0) return { kind: 'docker-proxy', listeners: listenersOf(host.proxies) };
   let configured: unknown;
@@ -114,7 +120,7 @@ const WORDS: { readonly [K in Forwarding['kind']]: (forwarding: Extract<Forwardi
     why: (_server, service1, bridge) =>
       `Docker Desktop runs the engine in a VM. Its own process takes the connection on this machine and hands it into the VM, where the engine connects to ${service1} from ${bridge} (docker-proxy, or NAT: which one is not in sight from here); ${GATEWAY_SOURCE}.`,
   }),
-  rootlesskit: ({ pid, portDriver, listeners }) => {
+  rootlesskit: ({ pid, portDriver, listeners, fromInside }) => {
     const kit = pid === undefined ? 'rootlesskit' : `rootlesskit (pid ${pid})`;
     const proxy = listeners.length === 0 ? 'the engine' : `docker-proxy (${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))})`;
     return {
@@ -124,9 +130,16 @@ const WORDS: { readonly [K in Forwarding['kind']]: (forwarding: Extract<Forwardi
       fromPort: (_port, own) => `docker-proxy's ephemeral port, in rootlesskit's network namespace (this tool's own was ${own})`,
       hostPort: (target) =>
         `${kit} listens on it on the host; its ${portDriver} port driver connects, inside rootlesskit's network namespace, to ${proxy}, which connects to ${target}`,
-      client: (server) => `its connection to ${server}: rootlesskit ends it on the host; no container sees it`,
+      client: (server) =>
+        fromInside
+          ? `its connection to ${server}, inside rootlesskit's namespace: docker-proxy ends it; no container sees it`
+          : `its connection to ${server}: rootlesskit ends it on the host; no container sees it`,
       why: (_server, service1, bridge) =>
-        `the engine runs rootless, in network namespaces of rootlesskit's. ${kit} takes the connection on the host and hands it into its namespace, to ${proxy}, which opens its own connection to ${service1} from ${bridge}, whose address is the network's gateway.`,
+        `${
+          fromInside
+            ? `the engine runs rootless, in network namespaces of rootlesskit's, where this tool ran: it reached ${proxy} directly (from the host, ${kit} takes the connection first and hands it in)`
+            : `the engine runs rootless, in network namespaces of rootlesskit's. ${kit} takes the connection on the host and hands it into its namespace, to ${proxy}`
+        }, which opens its own connection to ${service1} from ${bridge}, whose address is the network's gateway.`,
     };
   },
   rootlessport: ({ pid, sharesNamespace }) => {

@@ -56,14 +56,15 @@ export interface Found {
 
 /** A short-lived Podman API service on a socket of its own, where `podman` runs and no socket listens. */
 async function podmanService(): Promise<Found | undefined> {
-  const dir = mkdtempSync(join(tmpdir(), 'explain-podman-'));
-  const socket = join(dir, 'podman.sock');
-  let child: ChildProcess;
+  let dir: string;
   try {
-    child = spawn('podman', ['system', 'service', '--time=10', `unix://${socket}`], { stdio: 'ignore' });
+    dir = mkdtempSync(join(tmpdir(), 'explain-podman-'));
   } catch {
+    // Nowhere to put a socket (a read-only container): no Podman to start either.
     return undefined;
   }
+  const socket = join(dir, 'podman.sock');
+  const child: ChildProcess = spawn('podman', ['system', 'service', '--time=10', `unix://${socket}`], { stdio: 'ignore' });
   const started = await new Promise<boolean>((resolve) => {
     child.once('error', () => resolve(false));
     child.once('spawn', () => resolve(true));
