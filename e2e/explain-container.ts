@@ -19,7 +19,8 @@ export async function explainInContainer(cli: ComposeCli, port: number, env: Rea
   const settings = { SERVICE1_PORT: String(port), ...engineSocket(), ...env };
   await run(cli.file, [...compose, 'build', 'explain'], settings);
   const { stdout } = await run(cli.file, [...compose, 'run', '--rm', 'explain', '--json'], settings);
-  const lines = stdout.split('\n');
+  // A front end that runs it on a terminal writes CRLF.
+  const lines = stdout.replaceAll('\r', '').split('\n');
   const start = lines.indexOf('{');
   const end = lines.lastIndexOf('}');
   if (start === -1 || end < start) throw new Error(`explain's container printed no explanation:\n${stdout}`);

@@ -1,8 +1,15 @@
 // The grader's run on Podman, with podman-compose: `up --build -d`, both lines
-// against what `podman inspect` shows, service2 unpublished on the internal
-// network only, both healthchecks passing, `down`. Skipped, with the reason,
-// where podman or podman-compose is missing.
+// against what `podman inspect` shows (line 1 where this Podman, rootful or
+// rootless, really starts it), service2 unpublished on the internal network
+// only, both healthchecks passing, explain on the command line and in its
+// container, `down`. Skipped, with the reason, where podman or podman-compose
+// is missing; what the engine cannot do (limits, rootless on cgroup v1) too.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   ComposeProject,
@@ -15,15 +22,27 @@ import {
   publishedPorts,
   run,
   UNPRIVILEGED,
+  waitFor,
   waitForHealthy,
   waitForOk,
 } from '../harness/docker.ts';
 import type { ContainerInfo } from '../harness/docker.ts';
-import { publishedPort } from '@two-services/explain';
+import { engineTraits, limitsInside } from '../harness/engine.ts';
+import { explainStack, publishedPort } from '@two-services/explain';
+import { explainInContainer } from './explain-container.ts';
+import { verify } from './verify-explanation.ts';
 
 const skip = (await isInstalled(PODMAN_COMPOSE))
   ? false
   : 'podman-compose is not installed here (../shared/docker/provision --podman installs it with Podman)';
+const traits = skip === false ? await engineTraits('podman') : undefined;
+const versions = skip === false ? (await run('podman-compose', ['version'])).stdout : '';
+const [podmanVersion = '', composeVersion = ''] = [/podman version (\S+)/, /podman-composer? version\s+(\S+)/].map(
+  (re) => re.exec(versions)?.[1],
+);
+const noContainedExplain = atLeast(composeVersion, 1, 1)
+  ? false
+  : `podman-compose ${composeVersion} gives a network_mode: host service a network of its own, which Podman refuses: README.md gives the plain podman run line`;
 
 describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () => {
   const project = new ComposeProject(PODMAN_COMPOSE, 'e2e-podman', publishedPort());
@@ -57,9 +76,36 @@ describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () =>
     }
   });
 
-  it('answers with two lines whose addresses are those podman inspect shows', async () => {
+  it(`answers with two lines whose addresses are those podman inspect shows, line 1 from ${traits?.lineOneFrom === 'own' ? "one of service1's own addresses (rootlessport)" : "frontend's gateway"}`, async () => {
     const { stdout } = await run('curl', ['-sS', '--max-time', '5', project.url]);
-    assert.match(stdout, new RegExp(`^${project.answerPattern(service1, service2)}$`));
+    assert.match(stdout, new RegExp(`^${project.answerPattern(service1, service2, traits?.lineOneFrom)}$`));
+  });
+
+  it('npm run explain names every address and port as podman inspect shows it, reading Podman with no Docker in the way', async () => {
+    const explanation = await explainStack(project.port);
+    assert.deepEqual(await verify(explanation, 'podman'), []);
+    assert.equal(explanation.forwarding.kind, traits?.lineOneFrom === 'own' ? 'rootlessport' : 'nat');
+    assert.match(explanation.summary, /^Podman /);
+  });
+
+  describe('explain in its container, on a Podman API socket', { skip: noContainedExplain }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-podman-socket-'));
+    const socket = join(dir, 'podman.sock');
+    let service: ChildProcess | undefined;
+    before(async () => {
+      service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { stdio: 'ignore' });
+      await waitFor(async () => existsSync(socket), 10_000, 'the Podman API socket');
+    });
+    after(() => {
+      service?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('explains the same from its container, through podman-compose run: the same check passes', async () => {
+      const explanation = await explainInContainer(PODMAN_COMPOSE, project.port, { ENGINE_SOCKET: socket });
+      assert.deepEqual(await verify(explanation, 'podman'), []);
+      assert.match(explanation.where, /^This tool ran in its container/);
+    });
   });
 
   it('gives both containers the healthcheck of docker-compose.yaml, which passes', () => {
@@ -74,10 +120,8 @@ describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () =>
     assert.ok(started >= Date.parse(service2.State.StartedAt));
     // podman-compose 1.0.3 orders the start by depends_on but does not wait for
     // service_healthy; later ones do, with Podman 4.6 and later (docs/platforms.md).
-    const { stdout } = await run('podman-compose', ['version']);
-    const [podman = '', compose = ''] = [/podman version (\S+)/, /podman-compose version (\S+)/].map((re) => re.exec(stdout)?.[1]);
-    t.diagnostic(`podman ${podman}, podman-compose ${compose}`);
-    if (atLeast(compose, 1, 1) && atLeast(podman, 4, 6)) {
+    t.diagnostic(`podman ${podmanVersion}, podman-compose ${composeVersion}${traits?.rootless === true ? ', rootless' : ''}`);
+    if (atLeast(composeVersion, 1, 1) && atLeast(podmanVersion, 4, 6)) {
       const healthy = (service2.State.Health?.Log ?? []).filter((check) => check.ExitCode === 0).map((check) => Date.parse(check.End));
       assert.ok(
         healthy.some((end) => end <= started),
@@ -93,6 +137,10 @@ describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () =>
     assert.deepEqual(networksOf(service2), [project.network('backend')]);
     assert.equal(await isInternalNetwork(project.network('backend'), 'podman'), true);
     assert.equal(await isInternalNetwork(project.network('frontend'), 'podman'), false);
+  });
+
+  it('holds both containers to 128 MiB of memory, as their own cgroups say', { skip: traits?.noCgroups ?? false }, async () => {
+    for (const info of [service1, service2]) assert.equal((await limitsInside(info.Id, 'podman')).memory, 128 * 1024 * 1024);
   });
 
   it('runs both containers as node, read-only, with no capabilities, no privilege gain and bounded memory', async () => {

@@ -68,7 +68,7 @@ export function stackOf(container: ContainerJson): Stack {
 /** Host bindings of a container port, as `docker port` prints them. */
 export function bindings(container: ContainerJson, port: string): string[] {
   return (container.NetworkSettings.Ports?.[`${port}/tcp`] ?? []).map(({ HostIp, HostPort }) =>
-    endpoint(HostIp === '' ? '*' : HostIp, HostPort),
+    endpoint(HostIp === '' ? '0.0.0.0' : HostIp, HostPort),
   );
 }
 
