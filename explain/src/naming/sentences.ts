@@ -94,7 +94,7 @@ export const sentence = {
   // Which family each connection used, and why.
   firstFamily: (family: string, server: string, host: string, refused: readonly string[]): string =>
     refused.length > 0
-      ? `this tool's connection: ${family}, to ${server}, after ${join(refused)} refused it, as curl tries each address of ${host} in turn: nothing listens for the port on ${refused.length > 1 ? 'those' : 'that'}`
+      ? `this tool's connection: ${family}, to ${server}, after ${join(refused)} refused it, as curl tries each address of ${host} in turn: nothing listens for the port on ${refused.length > 1 ? 'those addresses' : 'that address'}`
       : `this tool's connection: ${family}, to ${server}, the first address of ${host} to take it`,
   proxyFamily: (family: string, pid: number, listen: string, target: string, networkIpv6: boolean): string =>
     `line 1: ${family}: docker-proxy (pid ${pid}) took this tool's connection on ${listen} and connects to ${target}, ${
