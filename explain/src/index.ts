@@ -1,11 +1,11 @@
 // npm run explain as a library, for the e2e tests: explain the live stack,
 // and the reader and types it is made of.
-import type { Explanation } from './facts.ts';
+import type { Explanation } from './types.ts';
 import { explain } from './naming/explain.ts';
 import { ExplainError } from './reading/engine-api.ts';
 import { record } from './reading/record.ts';
 
-export type { ContainerJson, Explanation, NetworkJson, Note, Part, Recording, TaskJson } from './facts.ts';
+export type { ContainerJson, Explanation, NetworkJson, Note, Part, Recording, TaskJson } from './types.ts';
 export { explain } from './naming/explain.ts';
 export { canonical } from './naming/networks.ts';
 export { ExplainError } from './reading/engine-api.ts';

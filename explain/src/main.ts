@@ -11,7 +11,7 @@
 //   npm run explain -- --replay FILE      explain a recorded run instead of the live stack
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Recording } from './facts.ts';
+import type { Recording } from './types.ts';
 import { explainStack, publishedPort, serviceHost } from './index.ts';
 import { explain } from './naming/explain.ts';
 import { ExplainError } from './reading/engine-api.ts';

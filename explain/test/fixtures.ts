@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Explanation, Part, Recording } from '../src/facts.ts';
+import type { Explanation, Part, Recording } from '../src/types.ts';
 
 export const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url));
 

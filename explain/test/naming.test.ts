@@ -2,7 +2,7 @@
 // each was made): what each address and port of the answer is, on each engine.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Explanation, Recording } from '../src/facts.ts';
+import type { Explanation, Recording } from '../src/types.ts';
 import { explain } from '../src/naming/explain.ts';
 import { canonical } from '../src/naming/networks.ts';
 import { text } from '../src/writing/text.ts';

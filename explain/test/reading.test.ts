@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { unavailable } from '@two-services/service-kit/testing';
-import type { Recording } from '../src/facts.ts';
+import type { Recording } from '../src/types.ts';
 import { explain } from '../src/naming/explain.ts';
 import { askOnce } from '../src/reading/ask.ts';
 import { addressOf, EngineApi, ExplainError } from '../src/reading/engine-api.ts';

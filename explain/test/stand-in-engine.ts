@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerJson, Recording } from '../src/facts.ts';
+import type { ContainerJson, Recording } from '../src/types.ts';
 
 /** A running stand-in. */
 export interface StandInEngine {

@@ -7,7 +7,6 @@ import { formatEndpoint } from './greeting.ts';
 import { createLogger } from './log.ts';
 import type { LogFields, Logger } from './log.ts';
 import { FdOutput } from './output.ts';
-import type { LineSink } from './output.ts';
 
 /** How long requests in flight get to finish at shutdown: well inside Docker's 10 s before it kills. */
 export const SHUTDOWN_GRACE_MS = 5_000;
@@ -47,63 +46,36 @@ export interface Service<C extends ServerConfig> {
   readonly describe?: (config: C) => LogFields;
 }
 
-/** What a service takes from its process: its output, its signals, its exit code. */
-export interface ServiceProcess {
-  /** Where info and debug lines go (stdout). */
-  readonly out: LineSink;
-  /** Where warn and error lines go, and a configuration refused (stderr). */
-  readonly err: LineSink;
-  once(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
-  exitCode?: number | string | null | undefined;
-}
-
 /**
- * This process: stdout and stderr written in batches, off the event loop
- * (FdOutput), and what waits written out as it exits, whatever the cause:
- * its work done, a signal, or an error nobody caught.
+ * Runs a service as its image does: reads the configuration (a bad setting
+ * sets exit code 1 and writes one line that names it), listens, logs where,
+ * and on SIGTERM or SIGINT stops gracefully, so that the process exits 0.
+ * Log lines go to stdout and stderr in batches, off the event loop
+ * (FdOutput), and what waits is written as the process exits, whatever the
+ * cause. Returns the server, or undefined when the configuration was refused.
  */
-export function thisProcess(): ServiceProcess {
+export function runService<C extends ServerConfig>(service: Service<C>): Server | undefined {
   const out = new FdOutput(1);
   const err = new FdOutput(2);
   process.once('exit', () => {
     out.flushSync();
     err.flushSync();
   });
-  return {
-    out,
-    err,
-    once: (event, listener) => process.once(event, listener),
-    get exitCode() {
-      return process.exitCode;
-    },
-    set exitCode(code) {
-      process.exitCode = code;
-    },
-  };
-}
-
-/**
- * Runs a service as its image does: reads the configuration (a bad setting
- * sets exit code 1 and writes one line that names it), listens, logs where,
- * and on SIGTERM or SIGINT stops gracefully, so that the process exits 0.
- * Returns the server, or undefined when the configuration was refused.
- */
-export function runService<C extends ServerConfig>(service: Service<C>, host: ServiceProcess = thisProcess()): Server | undefined {
   let config: C;
   try {
     config = service.loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    host.err.write(`${service.name}: ${error.message}\n`);
-    host.exitCode = 1;
+    err.write(`${service.name}: ${error.message}\n`);
+    process.exitCode = 1;
     return undefined;
   }
-  const logger = createLogger(service.name, config.logLevel, host);
+  const logger = createLogger(service.name, config.logLevel, { out, err });
   const server = service.createServer(config, logger);
 
   server.on('error', (error) => {
     logger.log('error', 'server failed', { error: error.message });
-    host.exitCode = 1;
+    process.exitCode = 1;
   });
   server.listen({ port: config.port, host: config.host }, () => {
     const { address, port } = server.address() as AddressInfo;
@@ -115,7 +87,7 @@ export function runService<C extends ServerConfig>(service: Service<C>, host: Se
     logger.log('info', 'stopping', { signal });
     void shutDown(server);
   };
-  host.once('SIGTERM', stop);
-  host.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   return server;
 }

@@ -56,9 +56,9 @@ export class Histogram implements Metric {
       series = { buckets: [], sum: 0, count: 0 };
       this.#series.set(key, series);
     }
-    // Counted once, in the first bucket it fits (the last, +Inf, past every bound): render adds the
-    // buckets up, as the format's are cumulative. Not in every bucket up to +Inf, at every
-    // request: docs/performance.md says what that cost.
+    // Counted once, in the first bucket it fits (the last, +Inf, past every bound), and added
+    // up when written, as the format's buckets are cumulative: one count a request, not one a
+    // bucket (docs/performance.md).
     const fits = this.#bounds.findIndex((bound) => value <= bound);
     const i = fits === -1 ? this.#bounds.length : fits;
     series.buckets[i] = (series.buckets[i] ?? 0) + 1;
@@ -84,7 +84,7 @@ export class Histogram implements Metric {
 }
 
 /** A value read when the metrics are written: memory in use, CPU time so far. */
-class Sampled implements Metric {
+class ReadAtScrape implements Metric {
   readonly #name: string;
   readonly #help: string;
   readonly #type: 'counter' | 'gauge';
@@ -131,24 +131,29 @@ class EventLoopDelay implements Metric {
  */
 export class Registry {
   readonly #metrics: Metric[] = [
-    new Sampled('process_resident_memory_bytes', 'Resident memory size in bytes.', 'gauge', () => process.memoryUsage.rss()),
-    new Sampled('process_cpu_seconds_total', 'User and system CPU time spent in seconds.', 'counter', () => {
+    new ReadAtScrape('process_resident_memory_bytes', 'Resident memory size in bytes.', 'gauge', () => process.memoryUsage.rss()),
+    new ReadAtScrape('process_cpu_seconds_total', 'User and system CPU time spent in seconds.', 'counter', () => {
       const { user, system } = process.cpuUsage();
       return (user + system) / 1e6;
     }),
-    new Sampled(
+    new ReadAtScrape(
       'process_start_time_seconds',
       'Start time of the process since the Unix epoch in seconds.',
       'gauge',
       () => performance.timeOrigin / 1000,
     ),
-    new Sampled(
+    new ReadAtScrape(
       'nodejs_heap_size_used_bytes',
       'Process heap size used from Node.js in bytes.',
       'gauge',
       () => process.memoryUsage().heapUsed,
     ),
-    new Sampled('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', 'gauge', () => process.memoryUsage().heapTotal),
+    new ReadAtScrape(
+      'nodejs_heap_size_total_bytes',
+      'Process heap size from Node.js in bytes.',
+      'gauge',
+      () => process.memoryUsage().heapTotal,
+    ),
     new EventLoopDelay(),
   ];
 
@@ -157,8 +162,8 @@ export class Registry {
   }
 
   /** A value read each time the metrics are written, such as a count kept elsewhere. */
-  sampled(name: string, help: string, type: 'counter' | 'gauge', read: () => number): void {
-    this.#add(new Sampled(name, help, type, read));
+  readAtScrape(name: string, help: string, type: 'counter' | 'gauge', read: () => number): void {
+    this.#add(new ReadAtScrape(name, help, type, read));
   }
 
   histogram(name: string, help: string, bounds: readonly number[]): Histogram {

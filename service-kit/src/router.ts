@@ -31,7 +31,7 @@ export type Handler = (req: IncomingMessage, requestId: string) => Promise<Reply
 export interface Route {
   readonly handle: Handler;
   /** Asked every few seconds by machines (health checks, scrapes): logged at `debug` only. */
-  readonly quiet?: boolean;
+  readonly logAtDebug?: boolean;
 }
 
 /** A service's paths and what answers each. */
@@ -45,11 +45,14 @@ export interface Observers {
 }
 
 /** `GET /healthz`: 200 while the process serves at all. */
-export const HEALTH_ROUTE: Route = { handle: async () => ({ status: 200, body: 'ok\n' }), quiet: true };
+export const HEALTH_ROUTE: Route = { handle: async () => ({ status: 200, body: 'ok\n' }), logAtDebug: true };
 
 /** `GET /metrics`: the registry in the Prometheus text format. */
 export function metricsRoute(metrics: Registry): Route {
-  return { handle: async () => ({ status: 200, body: metrics.render(), headers: { 'content-type': METRICS_CONTENT_TYPE } }), quiet: true };
+  return {
+    handle: async () => ({ status: 200, body: metrics.render(), headers: { 'content-type': METRICS_CONTENT_TYPE } }),
+    logAtDebug: true,
+  };
 }
 
 /**
@@ -98,7 +101,7 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
   const table = new Map(Object.entries(routes));
   const requests = metrics.counter('http_requests_total', 'Requests answered, by route and status code.');
   const durations = metrics.histogram('http_request_duration_seconds', 'Time from request to answer sent, by route.', DURATION_BUCKETS);
-  metrics.sampled('log_lines_dropped_total', 'Log lines not written: their reader fell behind, or went away.', 'counter', () =>
+  metrics.readAtScrape('log_lines_dropped_total', 'Log lines not written: their reader fell behind, or went away.', 'counter', () =>
     logger.dropped(),
   );
 
@@ -123,7 +126,7 @@ export function createRouter(routes: Routes, { logger, metrics }: Observers): Re
       const routeLabel = route === undefined ? UNKNOWN_ROUTE : path;
       requests.inc({ route: routeLabel, status: String(sent.status) });
       durations.observe({ route: routeLabel }, seconds);
-      const level: LogLevel = sent.status >= 500 ? 'error' : route?.quiet === true ? 'debug' : 'info';
+      const level: LogLevel = sent.status >= 500 ? 'error' : route?.logAtDebug === true ? 'debug' : 'info';
       // Made only when it is written: at LOG_LEVEL=warn a request that went well costs no line at all.
       if (!logger.enabled(level)) return;
       logger.log(level, 'request', {

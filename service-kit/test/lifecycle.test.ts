@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { setImmediate } from 'node:timers/promises';
 import { LIMITS } from '../src/config.ts';
-import type { ServerConfig } from '../src/config.ts';
-import { ConfigError } from '../src/env.ts';
-import { runService, shutDown } from '../src/lifecycle.ts';
-import type { Service } from '../src/lifecycle.ts';
+import { shutDown } from '../src/lifecycle.ts';
 import { Registry } from '../src/metrics.ts';
 import { createHttpServer } from '../src/router.ts';
 import type { Reply } from '../src/router.ts';
-import { ask, captureLogs, collect, freePort, listen, parseLines, runToExit, startService, stop } from '../testing/index.ts';
-import type { LogLine } from '../testing/index.ts';
+import { ask, captureLogs, freePort, listen, runToExit, startService, stop } from '../testing/index.ts';
 
 const MAIN = new URL('fixtures/main.ts', import.meta.url);
 
@@ -91,118 +85,6 @@ describe('shutDown', { timeout: 10_000 }, () => {
   });
 });
 
-/** A stand-in for `process`: its output kept as written, its signals emitted by the test. */
-class FakeProcess extends EventEmitter {
-  readonly outLines: string[] = [];
-  readonly errLines: string[] = [];
-  readonly out = collect(this.outLines);
-  readonly err = collect(this.errLines);
-  exitCode: number | undefined;
-}
-
-const ROUTES = { '/': { handle: async (): Promise<Reply> => ({ status: 200, body: 'hello\n' }) } };
-
-/** A service on a free port of 127.0.0.1, as the fixture's, run in this process. */
-function service(
-  loadConfig: () => ServerConfig = () => ({ port: 0, host: '127.0.0.1', logLevel: 'info', limits: LIMITS }),
-): Service<ServerConfig> {
-  return {
-    name: 'inproc',
-    loadConfig,
-    createServer: (config, logger) => createHttpServer(ROUTES, config.limits, { logger, metrics: new Registry() }),
-    describe: (config) => ({ least: config.logLevel }),
-  };
-}
-
-function refusedConfig(): ServerConfig {
-  throw new ConfigError('PORT must be an integer 1-65535, got "abc"');
-}
-
-function brokenConfig(): ServerConfig {
-  throw new TypeError('a bug');
-}
-
-/** Runs `run` in this process until it listens; its port and first log line. */
-async function listening(run: Service<ServerConfig>): Promise<{ server: Server; port: number; line: LogLine }> {
-  const host = new FakeProcess();
-  const server = runService(run, host);
-  assert.ok(server);
-  await once(server, 'listening');
-  // Info lines are written at the end of the turn that logged them.
-  await setImmediate();
-  const { port } = server.address() as AddressInfo;
-  return { server, port, line: parseLines(host.outLines)[0] ?? {} };
-}
-
-describe('runService', { timeout: 10_000 }, () => {
-  it('refuses a bad setting with one line that names it and exit code 1, and starts nothing', () => {
-    const host = new FakeProcess();
-    assert.equal(runService(service(refusedConfig), host), undefined);
-    assert.deepEqual([host.errLines, host.outLines, host.exitCode], [['inproc: PORT must be an integer 1-65535, got "abc"\n'], [], 1]);
-    assert.equal(host.listenerCount('SIGTERM'), 0);
-  });
-
-  it('lets any other failure to load the configuration through', () => {
-    assert.throws(() => runService(service(brokenConfig), new FakeProcess()), TypeError);
-  });
-
-  it('listens where the configuration says and logs the address with what the service adds', async () => {
-    const { server, port, line } = await listening(service());
-    assert.deepEqual(
-      { ...line, time: undefined },
-      { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}`, least: 'info' },
-    );
-    assert.equal((await ask({ port })).status, 200);
-    await shutDown(server);
-  });
-
-  it('logs the address alone for a service that adds nothing to it', async () => {
-    const { describe: _added, ...plain } = service();
-    const { server, port, line } = await listening(plain);
-    assert.deepEqual(
-      { ...line, time: undefined },
-      { time: undefined, level: 'info', service: 'inproc', event: 'listening', address: `127.0.0.1:${port}` },
-    );
-    await shutDown(server);
-  });
-
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`on ${signal}, logs that it stops and closes the server, once`, async () => {
-      const host = new FakeProcess();
-      const server = runService(service(), host);
-      assert.ok(server);
-      await once(server, 'listening');
-      const closed = once(server, 'close');
-      host.emit(signal, signal);
-      await closed;
-      await setImmediate();
-      const line = parseLines(host.outLines)[1] ?? {};
-      assert.deepEqual({ ...line, time: undefined }, { time: undefined, level: 'info', service: 'inproc', event: 'stopping', signal });
-      assert.equal(host.listenerCount(signal), 0, 'a second signal is left to Node, which ends the process');
-      assert.equal(host.exitCode, undefined);
-    });
-  }
-
-  it('says why and sets exit code 1 when it cannot listen', async () => {
-    const taken = createNetServer();
-    const port = await listen(taken);
-    try {
-      const host = new FakeProcess();
-      const server = runService(
-        service(() => ({ port, host: '127.0.0.1', logLevel: 'info', limits: LIMITS })),
-        host,
-      );
-      assert.ok(server);
-      await once(server, 'error');
-      const line = JSON.parse(host.errLines[0] ?? '{}') as Record<string, unknown>;
-      assert.deepEqual([line['level'], line['event'], host.exitCode], ['error', 'server failed', 1]);
-      assert.match(String(line['error']), /EADDRINUSE/);
-    } finally {
-      taken.close();
-    }
-  });
-});
-
 describe('runService, as a process', { timeout: 20_000 }, () => {
   it('refuses a bad setting at start with one line that names it, and exits 1', async () => {
     const { code, stdout, stderr } = await runToExit(MAIN, { PORT: 'abc' });
@@ -237,6 +119,48 @@ describe('runService, as a process', { timeout: 20_000 }, () => {
     const exited = stop(child);
     assert.equal((await answer).body, 'slow\n');
     assert.equal(await exited, 0);
+  });
+
+  it('lets any other failure to read the configuration end the process, with its stack', async () => {
+    const { code, stderr } = await runToExit(MAIN, { FIXTURE_BUG: '1' });
+    assert.equal(code, 1);
+    assert.match(stderr, /TypeError: a bug\n\s+at /);
+  });
+
+  it('logs the address alone for a service that adds nothing to it', async () => {
+    const port = await freePort();
+    const { child, started } = await startService(MAIN, { PORT: String(port), HOST: '127.0.0.1', FIXTURE_PLAIN: '1' });
+    assert.deepEqual(
+      { ...started, time: undefined },
+      { time: undefined, level: 'info', service: 'fixture', event: 'listening', address: `127.0.0.1:${port}` },
+    );
+    assert.equal(await stop(child), 0);
+  });
+
+  it('says why, and exits 1, when it cannot listen', async () => {
+    const taken = createNetServer();
+    const port = await listen(taken);
+    try {
+      const { code, stderr } = await runToExit(MAIN, { PORT: String(port), HOST: '127.0.0.1' });
+      const line = JSON.parse(stderr.split('\n')[0] ?? '{}') as Record<string, unknown>;
+      assert.deepEqual([code, line['level'], line['event']], [1, 'error', 'server failed']);
+      assert.match(String(line['error']), /EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('ends at once on a second signal, as Node does, when the first is still waiting for a request', async () => {
+    const port = await freePort();
+    const { child, events } = await startService(MAIN, { PORT: String(port), HOST: '127.0.0.1' });
+    void ask({ port, path: '/slow' }).catch(() => {});
+    await once(events, 'slow request begun');
+    const stopping = once(events, 'stopping');
+    child.kill('SIGTERM');
+    await stopping;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [null, 'SIGTERM']);
   });
 
   it('keeps serving when whoever reads its log has gone', async () => {

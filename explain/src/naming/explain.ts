@@ -1,7 +1,7 @@
 // The naming half of explain: a Recording in, the explanation of every
 // address and port of its answer out. No I/O here, so that the unit tests
 // can replay recorded runs.
-import type { ContainerJson, Explanation, Forwarding, Recording } from '../facts.ts';
+import type { ContainerJson, Explanation, Forwarding, Recording } from '../types.ts';
 import { families } from './families.ts';
 import { forwardingOf, forwardingWords } from './forwarding.ts';
 import type { Indexed } from './indexed.ts';

@@ -1,6 +1,6 @@
 // Which address family each of the three connections used, and why: said
 // where IPv6 is in play (a network has it, or this tool came over it).
-import type { Part } from '../facts.ts';
+import type { Part } from '../types.ts';
 import type { Indexed } from './indexed.ts';
 import { canonical, endpoint, familyOf } from './networks.ts';
 import { partAt } from './notes.ts';

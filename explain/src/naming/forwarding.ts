@@ -1,7 +1,7 @@
 // How the host's port reaches service1, and every sentence that depends on
 // it: who takes the connection on the host, who opens the one service1
 // accepts, and so where line 1 starts.
-import type { ContainerJson, Endpoint, Forwarding, ProcessFacts, ProxyListener, Recording } from '../facts.ts';
+import type { ContainerJson, Endpoint, Forwarding, ProcessFacts, ProxyListener, Recording } from '../types.ts';
 import { endpoint } from './networks.ts';
 import { join } from './sentences.ts';
 

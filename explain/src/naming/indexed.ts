@@ -1,5 +1,5 @@
 // The recording, indexed for the questions the explanation asks of it.
-import type { ContainerJson, Forwarding, NodeFacts, Part, Recording, Stack, SwarmFacts } from '../facts.ts';
+import type { ContainerJson, Forwarding, NodeFacts, Part, Recording, Stack, SwarmFacts } from '../types.ts';
 import type { ForwardingWords } from './forwarding.ts';
 import { canonical } from './networks.ts';
 import type { Attachment } from './networks.ts';

@@ -1,6 +1,6 @@
 // Every address and port of the two lines, named: which network, container
 // and interface an address is, which port is listening and which ephemeral.
-import type { NetworkJson, Part } from '../facts.ts';
+import type { NetworkJson, Part } from '../types.ts';
 import type { Indexed, Place } from './indexed.ts';
 import type { Attachment } from './networks.ts';
 import {

@@ -3,7 +3,7 @@
 // interface, which service and stack it belongs to, a network's subnets,
 // gateways and bridge.
 import { BlockList, isIP } from 'node:net';
-import type { ContainerJson, NetworkJson, Recording, Stack } from '../facts.ts';
+import type { ContainerJson, NetworkJson, Recording, Stack } from '../types.ts';
 
 /** An address in one spelling, whatever the engine or Node wrote: no brackets, no prefix length, IPv6 compressed. */
 export function canonical(address: string): string {

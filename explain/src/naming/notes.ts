@@ -1,6 +1,6 @@
 // What the answer leaves out: the host port and who listens there, this
 // tool's own end, the ports nothing publishes, the networks off its path.
-import type { ContainerJson, Note, Part } from '../facts.ts';
+import type { ContainerJson, Note, Part } from '../types.ts';
 import type { Indexed } from './indexed.ts';
 import { byService, endpoint, kindOf, serviceOf, subnets } from './networks.ts';
 import { sentence } from './sentences.ts';

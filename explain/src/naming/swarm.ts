@@ -1,6 +1,6 @@
 // On a swarm of several nodes: what the manager says of tasks this engine
 // does not run, line 1 as another node answered it, and where each task runs.
-import type { Note, Part, TaskFacts } from '../facts.ts';
+import type { Note, Part, TaskFacts } from '../types.ts';
 import type { Indexed, Nodes, Place } from './indexed.ts';
 import { byNumber, canonical, endpoint, flags } from './networks.ts';
 import { sentence } from './sentences.ts';

@@ -5,7 +5,7 @@
 import { lookup } from 'node:dns/promises';
 import { request } from 'node:http';
 import { isIP } from 'node:net';
-import type { Exchange } from '../facts.ts';
+import type { Exchange } from '../types.ts';
 import { ExplainError } from './engine-api.ts';
 
 const ANSWER_WITHIN_MS = 10_000;

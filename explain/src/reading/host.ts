@@ -4,7 +4,7 @@
 // in. Run in explain's container, /proc is the engine host's (pid: host).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ContainerJson, HostFacts, ProcessFacts } from '../facts.ts';
+import type { ContainerJson, HostFacts, ProcessFacts } from '../types.ts';
 
 function readOrNull(path: string): string | null {
   try {

@@ -2,7 +2,7 @@
 // once, and records what the engine's API says of it (its containers and
 // networks, what each container sees from inside, the swarm's nodes and
 // tasks) and what the host's /proc says of how the port reaches it.
-import type { ContainerJson, EngineFacts, Inside, NetworkJson, Recording, SwarmFacts, TaskJson } from '../facts.ts';
+import type { ContainerJson, EngineFacts, Inside, NetworkJson, Recording, SwarmFacts, TaskJson } from '../types.ts';
 import { askOnce } from './ask.ts';
 import type { EngineApi } from './engine-api.ts';
 import { ExplainError } from './engine-api.ts';

@@ -1,7 +1,7 @@
 // The explanation as a Markdown section, what report.md holds between its
 // markers: the answer, a picture of the three connections, a table of what
 // each address and port is, and why line 1 starts where it does.
-import type { Explanation } from '../facts.ts';
+import type { Explanation } from '../types.ts';
 import { endpoint } from '../naming/networks.ts';
 import { picture } from './picture.ts';
 import { partsOf } from './text.ts';

@@ -1,7 +1,7 @@
 // The three TCP connections of one answer as a mermaid flowchart, drawn from
 // the explanation itself, so that the picture and the table beside it say
 // the same of the same run.
-import type { Explanation, Part } from '../facts.ts';
+import type { Explanation, Part } from '../types.ts';
 import { endpoint } from '../naming/networks.ts';
 
 function at(explanation: Explanation, line: 1 | 2, end: 'from' | 'to', kind: 'address' | 'port'): Part | undefined {

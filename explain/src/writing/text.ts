@@ -1,6 +1,6 @@
 // The explanation as a terminal shows it: the answer, then one row per
 // address and port, the explanations aligned in a column.
-import type { Explanation, Part } from '../facts.ts';
+import type { Explanation, Part } from '../types.ts';
 import { endpoint } from '../naming/networks.ts';
 
 const WIDTH = 100;

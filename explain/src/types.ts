@@ -1,4 +1,4 @@
-// What explain reads (a Recording: the engine's own JSON for the stack's
+// The types of explain: what it reads (a Recording: the engine's own JSON for the stack's
 // containers and networks, and a few facts of the host) and what it makes of
 // it (an Explanation), as types only.
 
