@@ -139,7 +139,9 @@ describe('the stack under podman-compose', { skip, timeout: 10 * 60_000 }, () =>
     assert.equal(await isInternalNetwork(project.network('frontend'), 'podman'), false);
   });
 
-  it('holds both containers to 128 MiB of memory, as podman inspect and their own cgroups say', { skip: traits?.noCgroups ?? false }, async () => {
+  it('holds both containers to 128 MiB of memory, as podman inspect and their own cgroups say', {
+    skip: traits?.noCgroups ?? false,
+  }, async () => {
     for (const info of [service1, service2]) {
       assert.equal(info.HostConfig.Memory, 128 * 1024 * 1024);
       assert.equal((await limitsInside(info.Id, 'podman')).memory, 128 * 1024 * 1024);

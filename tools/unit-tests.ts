@@ -27,6 +27,8 @@ const FLOORS: Readonly<Record<string, Floor>> = {
   service2: PRODUCT,
   // A tool that reads a live engine: what only a live engine answers is tested end to end (e2e/).
   explain: { lines: 90, branches: 0, functions: 0 },
+  // The repository's own checks (the documents name what exists): no sources of their own to cover.
+  tools: { lines: 0, branches: 0, functions: 0 },
 };
 
 /** Longer than any one test needs by far; a test past it has hung. */
@@ -35,7 +37,8 @@ const TEST_TIMEOUT_MS = 30_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 function testPackage(name: string, floor: Floor): boolean {
-  process.stdout.write(`\n-- ${name}: its tests, and their coverage of ${name}/src (at least ${describe(floor)})\n`);
+  const held = describe(floor);
+  process.stdout.write(`\n-- ${name}: its tests${held === '' ? '' : `, and their coverage of ${name}/src (at least ${held})`}\n`);
   const { status } = spawnSync(
     process.execPath,
     [

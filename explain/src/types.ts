@@ -257,5 +257,7 @@ export interface Explanation {
   readonly absent: readonly Note[];
   /** Which address family each connection used, and why. */
   readonly families: readonly string[];
+  /** Each network of the stack, by name: its driver, whether internal, its subnets ("bridge, internal, 172.18.0.0/16"). */
+  readonly networks: Readonly<Record<string, string>>;
   readonly why: string;
 }

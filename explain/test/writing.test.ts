@@ -9,6 +9,7 @@ import { text } from '../src/writing/text.ts';
 import { recorded } from './fixtures.ts';
 
 const REPORT = fileURLToPath(new URL('../../report.md', import.meta.url));
+const SWARM = fileURLToPath(new URL('../../docs/swarm.md', import.meta.url));
 
 describe('what npm run explain prints', () => {
   it('prints the answer, then every address and port in one aligned column with what it is', () => {
@@ -51,23 +52,32 @@ describe('what npm run explain prints', () => {
     assert.ok(drawn.includes('client -- "TCP 1: 127.0.0.1:53370 → 127.0.0.1:28001" --> forward'));
     assert.ok(drawn.includes('forward -- "TCP 2, line 1: 172.29.0.1:39490 → 172.29.0.2:8001" --> s1front'));
     assert.ok(drawn.includes('s1back -- "TCP 3, line 2: 172.30.0.3:35292 → 172.30.0.2:8002" --> s2'));
-    assert.ok(drawn.includes('subgraph front["two-services_frontend · gateway 172.29.0.1"]'));
+    assert.ok(drawn.includes('subgraph front["two-services_frontend · bridge, 172.29.0.0/16 · gateway 172.29.0.1"]'));
+    assert.ok(drawn.includes('subgraph back["two-services_backend · bridge, internal, 172.30.0.0/16"]'));
+    assert.ok(drawn.includes(`forward["docker-proxy<br/>the host's port 28001"]`));
     assert.ok(drawn.includes('s1front["service1 · eth0<br/>172.29.0.2:8001"]'));
     assert.ok(drawn.includes('s2["service2 · eth0<br/>172.30.0.2:8002"]'));
   });
 
-  it('report.md holds, between its markers, exactly what --markdown makes of the runs it names', () => {
-    const report = readFileSync(REPORT, 'utf8');
-    const sections = [...report.matchAll(/<!-- explain:begin (\S+) -->\n([\s\S]*?)<!-- explain:end -->/g)];
-    assert.deepEqual(
-      sections.map(([, fixture]) => fixture),
-      ['compose-v2.json', 'swarm.json'],
+  it('report.md and docs/swarm.md hold, between their markers, exactly what --markdown makes of the runs they name', () => {
+    const sections = [REPORT, SWARM].flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/<!-- explain:begin (\S+) -->\n([\s\S]*?)<!-- explain:end -->/g)].map(
+        ([, fixture = '', section]) => ({
+          file,
+          fixture,
+          section,
+        }),
+      ),
     );
-    for (const [, fixture = '', section] of sections) {
+    assert.deepEqual(
+      sections.map(({ fixture }) => fixture),
+      ['docker-28.json', 'swarm.json'],
+    );
+    for (const { file, fixture, section } of sections) {
       assert.equal(
         section,
         markdown(explain(recorded(fixture))),
-        `report.md's ${fixture} section: regenerate it with node explain/src/main.ts --markdown --replay explain/test/fixtures/${fixture}`,
+        `${file}'s ${fixture} section: regenerate it with node explain/src/main.ts --markdown --replay explain/test/fixtures/${fixture}`,
       );
     }
   });

@@ -7,7 +7,7 @@ import { forwardingOf, forwardingWords } from './forwarding.ts';
 import type { Indexed } from './indexed.ts';
 import { nodesOf } from './indexed.ts';
 import { firstLine, secondLine } from './lines.ts';
-import { attachmentsOf, canonical, endpoint, publishes, serviceOf, stackOf } from './networks.ts';
+import { attachmentsOf, canonical, endpoint, kindOf, publishes, serviceOf, stackOf } from './networks.ts';
 import { notes, partAt } from './notes.ts';
 import { sentence } from './sentences.ts';
 import { nodesNote, onNodes, remoteFirstLine } from './swarm.ts';
@@ -58,6 +58,7 @@ export function explain(recording: Recording): Explanation {
     parts,
     absent: [...notes(facts, parts), ...(nodes === undefined ? [] : [nodesNote(nodes)])],
     families: families(facts, parts),
+    networks: Object.fromEntries(recording.networks.map((network) => [network.Name, kindOf(network)])),
     why: whyOf(facts, parts),
   };
 }

@@ -34,22 +34,22 @@ export function picture(explanation: Explanation): string {
   const [caller, callerPort, service2, service2Port] = (['from', 'to'] as const).flatMap((end) =>
     (['address', 'port'] as const).map((kind) => at(explanation, 2, end, kind)),
   );
-  const forwarder =
-    forwarding.kind === 'nat' ? 'NAT rules, no process' : forwarding.kind === 'docker-proxy' ? 'docker-proxy' : forwarding.kind;
+  const forwarder = forwarding.kind === 'nat' ? 'NAT rules, no process' : forwarding.kind;
+  const network = (name: string | undefined): string => (name === undefined ? 'network' : `${name} · ${explanation.networks[name] ?? ''}`);
   const out = [
     '```mermaid',
     'flowchart LR',
     '  subgraph host["the host"]',
     `    client[${label('this tool, or curl', endpoint(ask.client.address, ask.client.port))}]`,
-    `    forward[${label(forwarder, `port ${endpoint(ask.server.address, ask.server.port)}`)}]`,
+    `    forward[${label(forwarder, `the host's port ${ask.server.port}`)}]`,
     '  end',
-    `  subgraph front[${label(`${service1?.network ?? 'network'}${start?.role === 'gateway' ? ` · gateway ${start.value}` : ''}`)}]`,
+    `  subgraph front[${label(`${network(service1?.network)}${start?.role === 'gateway' ? ` · gateway ${start.value}` : ''}`)}]`,
     `    s1front[${label(where(service1), service1 === undefined ? undefined : endpoint(service1.value, service1Port?.value ?? ''))}]`,
     '  end',
   ];
   if (caller !== undefined && service2 !== undefined) {
     out.push(
-      `  subgraph back[${label(service2.network ?? 'network')}]`,
+      `  subgraph back[${label(network(service2.network))}]`,
       `    s1back[${label(where(caller), caller.value)}]`,
       `    s2[${label(where(service2), endpoint(service2.value, service2Port?.value ?? ''))}]`,
       '  end',
