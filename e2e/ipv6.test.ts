@@ -126,13 +126,14 @@ for (const { name, file, families } of NETWORKS) {
       assert.match(second, /:8002$/);
     });
 
-    it('keeps line 2 in one family over 20 GETs: service2 is one replica, however many addresses it has', async () => {
+    it('keeps line 2 in one family over 20 GETs: service2 is one replica, however many addresses it has', async (t) => {
       const seen = new Set<string>();
       for (let i = 0; i < 20; i += 1) {
         const { from, to } = await secondLine(url);
         seen.add(`${from} ${to}`);
       }
       const [only, ...others] = [...seen];
+      t.diagnostic(`line 2 over 20 GETs: ${[...seen].join(', ')}`);
       assert.deepEqual(others, [], `line 2 went ${[...seen].join(' and ')}`);
       const [from = '', to = ''] = (only ?? '').split(' ');
       const family = familyOf(to);
@@ -144,7 +145,7 @@ for (const { name, file, families } of NETWORKS) {
 
     it('answers four requests made during a 0.9 s pause once service2 resumes: each 200, each reaching service2 once, none sent again', {
       skip: traits?.noCgroups ?? false,
-    }, async () => {
+    }, async (t) => {
       const served = async (): Promise<number> =>
         sample(await getInside(service2.Id, 8002, '/metrics'), 'http_requests_total{route="/",status="200"}');
       const retries = async (): Promise<number> => sample((await get(`${url}metrics`)).body, 'service2_retries_total');
@@ -153,11 +154,16 @@ for (const { name, file, families } of NETWORKS) {
       const answers = Array.from({ length: 4 }, () => get(url, 10_000));
       await sleep(900);
       await project.run(['unpause', 'service2']);
+      const answered = await Promise.all(answers);
+      const counts = [(await served()) - servedBefore, (await retries()) - retriesBefore];
+      t.diagnostic(
+        `${answered.map((a) => `${a.status} in ${Math.round(a.ms)} ms`).join(', ')}; GETs at service2 ${counts[0]}, retries ${counts[1]}`,
+      );
       assert.deepEqual(
-        (await Promise.all(answers)).map((answer) => answer.status),
+        answered.map((answer) => answer.status),
         [200, 200, 200, 200],
       );
-      assert.deepEqual([(await served()) - servedBefore, (await retries()) - retriesBefore], [4, 0]);
+      assert.deepEqual(counts, [4, 0]);
     });
 
     it('npm run explain and its container name every address and port as the engine does, and which family each connection used', async () => {
@@ -177,7 +183,7 @@ for (const { name, file, families } of NETWORKS) {
       }
     });
 
-    it('takes service2 scaled to 3 for 3 replicas: 3 containers at 3 addresses on line 2 over 30 GETs', async () => {
+    it('takes service2 scaled to 3 for 3 replicas: 3 containers at 3 addresses on line 2 over 30 GETs', async (t) => {
       await project.run(['up', '-d', '--no-recreate', '--scale', 'service2=3']);
       const { stdout } = await project.run(['ps', '-q', 'service2']);
       const ids = stdout.split('\n').filter(Boolean);
@@ -188,6 +194,7 @@ for (const { name, file, families } of NETWORKS) {
       await waitFor(async () => (await secondLine(url)).to !== first, 5_000, 'another replica on line 2');
       const seen = new Set<string>();
       for (let i = 0; i < 30; i += 1) seen.add((await secondLine(url)).to);
+      t.diagnostic(`line 2 over 30 GETs went to ${[...seen].toSorted().join(', ')}`);
       const family = familyOf([...seen][0] ?? '');
       assert.deepEqual([...seen].toSorted(), containers.map((info) => addressOn(info, project.network('backend'), family)).toSorted());
     });

@@ -107,6 +107,21 @@ describe("explain's reading, against a recorded engine", () => {
     }
   });
 
+  it("speaks the API at the engine's own version, or at 1.51 where the engine speaks newer ones, as the CLI negotiates", async () => {
+    for (const [engineVersion, asked] of [
+      ['1.41', '/v1.41/info'],
+      ['1.53', '/v1.51/info'],
+    ] as const) {
+      const engine = await standInEngine(recorded('compose-v2.json'), 1, engineVersion);
+      try {
+        await new EngineApi(engine.host).get('/info');
+        assert.deepEqual(engine.requests, ['GET /version', `GET ${asked}`]);
+      } finally {
+        await engine.stop();
+      }
+    }
+  });
+
   it('says in one line when the engine does not answer', async () => {
     const api = new EngineApi('unix:///nonexistent/engine.sock');
     await assert.rejects(api.get('/info'), {

@@ -21,9 +21,6 @@ export interface StandInEngine {
   stop(): Promise<void>;
 }
 
-/** Answers of the versions each engine speaks. */
-const API_VERSION = '1.41';
-
 function framed(text: string, stream: 1 | 2): Buffer {
   const body = Buffer.from(text);
   const header = Buffer.alloc(8);
@@ -50,7 +47,7 @@ export function movedTo(recording: Recording, port: number): Recording {
 }
 
 /** Serves `recorded` as an engine would, its published containers on `port`. */
-export async function standInEngine(recorded: Recording, port: number): Promise<StandInEngine> {
+export async function standInEngine(recorded: Recording, port: number, apiVersion = '1.41'): Promise<StandInEngine> {
   const recording = movedTo(recorded, port);
   const dir = mkdtempSync(join(tmpdir(), 'stand-in-engine-'));
   const socket = join(dir, 'engine.sock');
@@ -63,7 +60,7 @@ export async function standInEngine(recorded: Recording, port: number): Promise<
     [
       /^\/version$/,
       () => ({
-        ApiVersion: API_VERSION,
+        ApiVersion: apiVersion,
         Components: [{ Name: recording.engine.kind === 'podman' ? 'Podman Engine' : 'Engine', Version: recording.engine.version }],
       }),
     ],

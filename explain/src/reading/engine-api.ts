@@ -24,7 +24,7 @@ export type EngineAddress = { readonly socketPath: string } | { readonly host: s
 
 /**
  * The engine `DOCKER_HOST` names (`unix:///path`, `npipe:////./pipe/name`,
- * `tcp://host:port`), or undefined when it names none; TLS is not spoken here.
+ * `tcp://host:port`); anything else (ssh://, TLS) is refused in one line.
  */
 export function addressOf(dockerHost: string): EngineAddress {
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
@@ -132,7 +132,7 @@ function messageOf(text: string): string {
  * stdout, 2 for stderr; then the length, big-endian, at byte 4) and that
  * many bytes.
  */
-export function stdoutOf(stream: Buffer): string {
+function stdoutOf(stream: Buffer): string {
   const out: Buffer[] = [];
   for (let at = 0; at + 8 <= stream.length; ) {
     const length = stream.readUInt32BE(at + 4);
