@@ -58,9 +58,14 @@ export function notFound(hostname = 'service2'): Error {
   return Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
 }
 
-/** The replicas behind `hostname` as `dns` answers, on `clock` (the system's unless given). */
-export function replicasOf(dns: Resolver, clock?: FakeClock, hostname = 'service2'): Replicas {
-  return new Replicas(hostname, dns.lookup, clock?.now);
+/** service2's replicas behind its name as `lookup` answers, on `clock` (one that stands still unless given). */
+export function replicasOf(lookup: LookupAll, clock: FakeClock = fakeClock()): Replicas {
+  return new Replicas('service2', lookup, clock.now);
+}
+
+/** A client for service2 by name on `port`, its replicas as `lookup` answers, on `clock`, with a 2 s deadline. */
+export function clientOf(port: number, lookup: LookupAll, clock?: FakeClock): Service2Client {
+  return new Service2Client(new URL(`http://service2:${port}/`), 2_000, replicasOf(lookup, clock));
 }
 
 /** A clock that moves only when the test moves it. */

@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ask, freePort, sample, unavailable } from '@two-services/service-kit/testing';
-import { REFRESH_MS, Replicas, SET_ASIDE_MS } from '../src/replicas.ts';
-import { MAX_TRIES, Service2Client, TRY_TIMEOUT_MS } from '../src/service2-client.ts';
+import { REFRESH_MS, SET_ASIDE_MS } from '../src/replicas.ts';
+import { MAX_TRIES, TRY_TIMEOUT_MS } from '../src/service2-client.ts';
 import { FakeService2, holding, MULTICAST, noUnreachableNetwork, SERVICE2_LINE, silentServer } from './fake-service2.ts';
-import { fakeClock, metricsOf, resolver, startService1 } from './helpers.ts';
+import { clientOf, fakeClock, metricsOf, replicasOf, resolver, startService1 } from './helpers.ts';
 import type { Service1 } from './helpers.ts';
 
 // Three loopback addresses, so that a swapped remote and local end cannot pass.
@@ -72,7 +72,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     const dns = resolver(() => answer);
     const clock = fakeClock();
     const service1 = await startService1(new URL(`http://service2:${service2.port}/`), {
-      replicas: new Replicas('service2', dns.lookup, clock.now),
+      replicas: replicasOf(dns.lookup, clock),
     });
     try {
       assert.equal((await service1.ask()).status, 200);
@@ -96,11 +96,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
   it('looks the name up once, not per call, while its answer is fresh', async () => {
     const service2 = await new FakeService2().start();
     const dns = resolver(() => ['127.0.0.1']);
-    const client = new Service2Client(
-      new URL(`http://service2:${service2.port}/`),
-      2_000,
-      new Replicas('service2', dns.lookup, fakeClock().now),
-    );
+    const client = clientOf(service2.port, dns.lookup);
     try {
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => client.call(`fresh-${i}`)));
       assert.deepEqual(new Set(results.map((result) => result.outcome)), new Set(['ok']));
@@ -115,11 +111,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     const service2 = await new FakeService2().start();
     // The first answer is a replica that has stopped; the second, one that runs.
     const dns = resolver((n) => (n === 1 ? ['127.0.0.2'] : ['127.0.0.1']));
-    const client = new Service2Client(
-      new URL(`http://service2:${service2.port}/`),
-      2_000,
-      new Replicas('service2', dns.lookup, fakeClock().now),
-    );
+    const client = clientOf(service2.port, dns.lookup);
     try {
       const result = await client.call('refused-then-ok');
       assert.deepEqual(
@@ -138,11 +130,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     skip: noDeadAddress,
   }, async () => {
     const dns = resolver(() => ['127.0.0.2']);
-    const client = new Service2Client(
-      new URL(`http://service2:${await freePort()}/`),
-      2_000,
-      new Replicas('service2', dns.lookup, fakeClock().now),
-    );
+    const client = clientOf(await freePort(), dns.lookup);
     try {
       const result = await client.call('lone-refusing');
       assert.deepEqual([result.outcome, result.retried], ['unreachable', false]);
@@ -159,11 +147,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     const service2 = await new FakeService2().start();
     // The first answer is an address no connection can reach; the second, a replica that runs.
     const dns = resolver((n) => (n === 1 ? [MULTICAST] : ['127.0.0.1']));
-    const client = new Service2Client(
-      new URL(`http://service2:${service2.port}/`),
-      2_000,
-      new Replicas('service2', dns.lookup, fakeClock().now),
-    );
+    const client = clientOf(service2.port, dns.lookup);
     try {
       const result = await client.call('unreachable-then-ok');
       assert.deepEqual([result.outcome, result.outcome === 'ok' && result.greeting, result.retried], ['ok', SERVICE2_LINE, true]);
@@ -177,7 +161,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
   it('answers 502 when the name cannot be looked up for now (EAI_AGAIN), and does not try again', async () => {
     const dns = resolver(() => Object.assign(new Error('getaddrinfo EAI_AGAIN service2'), { code: 'EAI_AGAIN' }));
     const service1 = await startService1(new URL('http://service2:8002/'), {
-      replicas: new Replicas('service2', dns.lookup, fakeClock().now),
+      replicas: replicasOf(dns.lookup),
     });
     try {
       const answer = await service1.ask();
@@ -193,7 +177,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
   it("answers 502 in the lookup's own words when it fails without an error code", async () => {
     const dns = resolver(() => new Error('resolver gone'));
     const service1 = await startService1(new URL('http://service2:8002/'), {
-      replicas: new Replicas('service2', dns.lookup, fakeClock().now),
+      replicas: replicasOf(dns.lookup),
     });
     try {
       const answer = await service1.ask();
@@ -207,11 +191,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
   describe('spread over replicas', { skip: noReplicas }, () => {
     it('spreads calls over every address the name has, in turn, each replica on one kept-alive connection', async () => {
       const { fakes, port, stop } = await replicas(REPLICAS);
-      const client = new Service2Client(
-        new URL(`http://service2:${port}/`),
-        2_000,
-        new Replicas('service2', resolver(() => REPLICAS).lookup, fakeClock().now),
-      );
+      const client = clientOf(port, resolver(() => REPLICAS).lookup);
       try {
         for (let i = 0; i < 60; i += 1) {
           const result = await client.call(`spread-${i}`);
@@ -234,7 +214,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
       let answer = REPLICAS;
       const dns = resolver(() => answer);
       const clock = fakeClock();
-      const client = new Service2Client(new URL(`http://service2:${port}/`), 2_000, new Replicas('service2', dns.lookup, clock.now));
+      const client = clientOf(port, dns.lookup, clock);
       try {
         assert.equal((await client.call('before')).outcome, 'ok');
         answer = REPLICAS.slice(1);
@@ -257,11 +237,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
       const { fakes, port, stop } = await replicas(live);
       const silent = await silentServer(gone, port);
       const clock = fakeClock();
-      const client = new Service2Client(
-        new URL(`http://service2:${port}/`),
-        2_000,
-        new Replicas('service2', resolver(() => [gone, ...live]).lookup, clock.now),
-      );
+      const client = clientOf(port, resolver(() => [gone, ...live]).lookup, clock);
       try {
         const first = await client.call('to-the-gone-one');
         assert.deepEqual([first.outcome, first.retried], ['ok', true]);
@@ -286,11 +262,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
 
     it('tries a third replica when two in turn refuse, as a rolling update can have them at one moment', { skip: noStopped }, async () => {
       const { fakes, port, stop } = await replicas(REPLICAS.slice(0, 1));
-      const client = new Service2Client(
-        new URL(`http://service2:${port}/`),
-        2_000,
-        new Replicas('service2', resolver(() => [...STOPPED.slice(0, 2), REPLICAS[0] ?? '']).lookup, fakeClock().now),
-      );
+      const client = clientOf(port, resolver(() => [...STOPPED.slice(0, 2), REPLICAS[0] ?? '']).lookup);
       try {
         const result = await client.call('two-gone');
         assert.deepEqual([result.outcome, result.outcome === 'ok' && result.greeting, result.retried], ['ok', SERVICE2_LINE, true]);
@@ -303,11 +275,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
 
     it(`gives up after ${MAX_TRIES} tries, with replicas still untried`, { skip: noStopped }, async () => {
       const { fakes, port, stop } = await replicas(REPLICAS.slice(0, 1));
-      const client = new Service2Client(
-        new URL(`http://service2:${port}/`),
-        2_000,
-        new Replicas('service2', resolver(() => [...STOPPED, REPLICAS[0] ?? '']).lookup, fakeClock().now),
-      );
+      const client = clientOf(port, resolver(() => [...STOPPED, REPLICAS[0] ?? '']).lookup);
       try {
         const result = await client.call('three-gone');
         assert.deepEqual([result.outcome, result.retried], ['unreachable', true]);
@@ -321,11 +289,7 @@ describe('service1 and the name of service2', { timeout: 5_000 }, () => {
     it('leaves out for SET_ASIDE_MS a replica that refused a connection', { skip: noDeadAddress }, async () => {
       const { fakes, port, stop } = await replicas(REPLICAS.slice(1));
       const clock = fakeClock();
-      const client = new Service2Client(
-        new URL(`http://service2:${port}/`),
-        2_000,
-        new Replicas('service2', resolver(() => ['127.0.0.2', ...REPLICAS.slice(1)]).lookup, clock.now),
-      );
+      const client = clientOf(port, resolver(() => ['127.0.0.2', ...REPLICAS.slice(1)]).lookup, clock);
       try {
         assert.equal((await client.call('refused')).retried, true);
         const later = await Promise.all(Array.from({ length: 6 }, (_, i) => client.call(`later-${i}`)));
@@ -347,11 +311,7 @@ describe('service2 at a name with an IPv4 and an IPv6 address', { timeout: 10_00
   it('is one replica: every call goes to the family the resolver lists first, on one kept-alive connection', async () => {
     const { fakes, port, stop } = await replicas(DUAL_STACK);
     const clock = fakeClock();
-    const client = new Service2Client(
-      new URL(`http://service2:${port}/`),
-      2_000,
-      new Replicas('service2', resolver(() => DUAL_STACK).lookup, clock.now),
-    );
+    const client = clientOf(port, resolver(() => DUAL_STACK).lookup, clock);
     try {
       for (let i = 0; i < 20; i += 1) {
         assert.equal((await client.call(`dual-${i}`)).outcome, 'ok');
@@ -370,11 +330,7 @@ describe('service2 at a name with an IPv4 and an IPv6 address', { timeout: 10_00
 
   it('costs one try when it has been killed: refused on the one family, and not tried on the other', async () => {
     const dns = resolver(() => DUAL_STACK);
-    const client = new Service2Client(
-      new URL(`http://service2:${await freePort()}/`),
-      2_000,
-      new Replicas('service2', dns.lookup, fakeClock().now),
-    );
+    const client = clientOf(await freePort(), dns.lookup);
     try {
       const result = await client.call('killed');
       assert.deepEqual(
@@ -393,11 +349,7 @@ describe('service2 at a name with an IPv4 and an IPv6 address', { timeout: 10_00
     const hold = holding();
     v4.behaviour = hold.behaviour;
     v6.behaviour = hold.behaviour;
-    const client = new Service2Client(
-      new URL(`http://service2:${port}/`),
-      2_000,
-      new Replicas('service2', resolver(() => DUAL_STACK).lookup, fakeClock().now),
-    );
+    const client = clientOf(port, resolver(() => DUAL_STACK).lookup);
     try {
       const calls = Array.from({ length: 4 }, (_, i) => client.call(`frozen-${i}`));
       while (v4.requests.length < 4) await once(v4.server, 'request');
