@@ -84,6 +84,11 @@ describe("explain's reading, against a recorded engine", () => {
     try {
       await record(service1.port, 'localhost', { DOCKER_HOST: engine.host });
       const writes = engine.requests.filter((request) => !request.startsWith('GET '));
+      // Asked once each: the engine's version, and its list of containers.
+      assert.deepEqual(
+        ['GET /version', 'GET /v1.41/containers/json'].map((asked) => engine.requests.filter((request) => request === asked).length),
+        [1, 1],
+      );
       const ids = recording.containers.map((container) => container.Id);
       assert.deepEqual(
         writes.toSorted(),

@@ -74,10 +74,15 @@ export interface ForwardingWords {
 
 const GATEWAY_SOURCE = `either way the source is the network's gateway`;
 
+/** "pid 2525 on 0.0.0.0:8001 and pid 2530 on [::]:8001" */
+function pidsOn(listeners: readonly ProxyListener[]): string {
+  return join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`));
+}
+
 function proxies(listeners: readonly ProxyListener[], target: string): string {
   return new Set(listeners.map((l) => l.target)).size > 1
     ? join(listeners.map((l) => `pid ${l.pid} on ${l.listen} to ${l.target}`))
-    : `${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))}, to ${target}`;
+    : `${pidsOn(listeners)}, to ${target}`;
 }
 
 /** The docker-proxy that took a connection to `server`: the one listening on its family. */
@@ -122,7 +127,7 @@ const WORDS: { readonly [K in Forwarding['kind']]: (forwarding: Extract<Forwardi
   }),
   rootlesskit: ({ pid, portDriver, listeners, fromInside }) => {
     const kit = pid === undefined ? 'rootlesskit' : `rootlesskit (pid ${pid})`;
-    const proxy = listeners.length === 0 ? 'the engine' : `docker-proxy (${join(listeners.map((l) => `pid ${l.pid} on ${l.listen}`))})`;
+    const proxy = listeners.length === 0 ? 'the engine' : `docker-proxy (${pidsOn(listeners)})`;
     return {
       by: `rootlesskit's ${portDriver} port driver, then docker-proxy in rootlesskit's namespace`,
       heading: 'the connection docker-proxy opened to service1, inside rootlesskit',

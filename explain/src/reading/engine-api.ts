@@ -46,6 +46,7 @@ export class EngineApi {
   /** Where it answers, in DOCKER_HOST's spelling, for messages. */
   readonly where: string;
   readonly #address: EngineAddress;
+  #version: Promise<VersionJson> | undefined;
   #prefix: Promise<string> | undefined;
 
   constructor(where: string, address: EngineAddress = addressOf(where)) {
@@ -73,9 +74,10 @@ export class EngineApi {
     return stdoutOf(await this.#send('POST', `${prefix}/exec/${Id}/start`, { Detach: false, Tty: false }));
   }
 
-  /** `GET /version`, unversioned, as every engine answers it. */
+  /** `GET /version`, unversioned, as every engine answers it; asked once. */
   version(): Promise<VersionJson> {
-    return this.#send('GET', '/version').then((body) => JSON.parse(body.toString('utf8')) as VersionJson);
+    this.#version ??= this.#send('GET', '/version').then((body) => JSON.parse(body.toString('utf8')) as VersionJson);
+    return this.#version;
   }
 
   // The lower of the engine's version and NEWEST_VERSION, as the CLI negotiates it.

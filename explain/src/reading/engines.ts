@@ -82,38 +82,43 @@ async function podmanService(): Promise<Found | undefined> {
   return undefined;
 }
 
-/** A container publishing `port`, as `GET /containers/json` lists it. */
-interface Listed {
+/** A running container, as `GET /containers/json` lists it. */
+export interface Listed {
   readonly Id: string;
+  readonly Labels?: Readonly<Record<string, string>> | null;
   readonly Ports?: ReadonlyArray<{ readonly PublicPort?: number }> | null;
 }
 
-/**
- * The engine on which a running container publishes `port`, and that
- * container's id: the first such among the candidates.
- */
-export async function findPublisher(port: number, env: Env): Promise<{ found: Found; publisherId: string }> {
+/** The engine on which a running container publishes a port, that container's id, and every running container there. */
+export interface Publisher {
+  readonly found: Found;
+  readonly publisherId: string;
+  readonly listed: readonly Listed[];
+}
+
+/** The engine on which a running container publishes `port`: the first such among the candidates. */
+export async function findPublisher(port: number, env: Env): Promise<Publisher> {
   const asked: string[] = [];
-  const tryEngine = async (found: Found): Promise<string | undefined> => {
+  const tryEngine = async (found: Found): Promise<Publisher | undefined> => {
     try {
       const listed = await found.api.get<Listed[]>('/containers/json');
       asked.push(found.api.where);
-      return listed.find((container) => (container.Ports ?? []).some((binding) => binding.PublicPort === port))?.Id;
+      const publisherId = listed.find((container) => (container.Ports ?? []).some((binding) => binding.PublicPort === port))?.Id;
+      return publisherId === undefined ? undefined : { found, publisherId, listed };
     } catch (error) {
       asked.push(`${found.api.where} (${(error as Error).message})`);
       return undefined;
     }
   };
   for (const where of candidates(env)) {
-    const found = { api: new EngineApi(where), done: () => {} };
-    const publisherId = await tryEngine(found);
-    if (publisherId !== undefined) return { found, publisherId };
+    const publisher = await tryEngine({ api: new EngineApi(where), done: () => {} });
+    if (publisher !== undefined) return publisher;
   }
   if (!env['DOCKER_HOST']) {
     const podman = await podmanService();
     if (podman !== undefined) {
-      const publisherId = await tryEngine(podman);
-      if (publisherId !== undefined) return { found: podman, publisherId };
+      const publisher = await tryEngine(podman);
+      if (publisher !== undefined) return publisher;
       podman.done();
     }
   }

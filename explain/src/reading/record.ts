@@ -141,7 +141,7 @@ function stackLabel(container: ContainerJson): readonly [string, string] | undef
  * this engine, a manager, may not be).
  */
 export async function record(port: number, host: string, env: Env = process.env): Promise<Recording> {
-  const { found, publisherId } = await findPublisher(port, env);
+  const { found, publisherId, listed } = await findPublisher(port, env);
   const { api } = found;
   try {
     const publisher = await api.get<ContainerJson>(`/containers/${publisherId}/json`);
@@ -152,7 +152,6 @@ export async function record(port: number, host: string, env: Env = process.env)
       );
     }
     const ask = await askOnce(host, port);
-    const listed = await api.get<Array<{ Id: string; Labels?: Readonly<Record<string, string>> | null }>>('/containers/json');
     const swarm = label[0] === 'com.docker.stack.namespace';
     const members = listed.filter((container) => {
       const l = container.Labels ?? {};

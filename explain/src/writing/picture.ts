@@ -3,10 +3,7 @@
 // the same of the same run.
 import type { Explanation, Part } from '../types.ts';
 import { endpoint } from '../naming/networks.ts';
-
-function at(explanation: Explanation, line: 1 | 2, end: 'from' | 'to', kind: 'address' | 'port'): Part | undefined {
-  return explanation.parts.find((p) => p.line === line && p.end === end && p.kind === kind);
-}
+import { partAt } from '../naming/notes.ts';
 
 /** A node's label: quoted, and free of what mermaid reads as markup. */
 function label(...rows: ReadonlyArray<string | undefined>): string {
@@ -29,10 +26,10 @@ function connection(from: Part | undefined, fromPort: Part | undefined, to: Part
 export function picture(explanation: Explanation): string {
   const { ask, forwarding } = explanation;
   const [start, startPort, service1, service1Port] = (['from', 'to'] as const).flatMap((end) =>
-    (['address', 'port'] as const).map((kind) => at(explanation, 1, end, kind)),
+    (['address', 'port'] as const).map((kind) => partAt(explanation.parts, 1, end, kind)),
   );
   const [caller, callerPort, service2, service2Port] = (['from', 'to'] as const).flatMap((end) =>
-    (['address', 'port'] as const).map((kind) => at(explanation, 2, end, kind)),
+    (['address', 'port'] as const).map((kind) => partAt(explanation.parts, 2, end, kind)),
   );
   const forwarder = forwarding.kind === 'nat' ? 'NAT rules, no process' : forwarding.kind;
   const network = (name: string | undefined): string => (name === undefined ? 'network' : `${name} · ${explanation.networks[name] ?? ''}`);
