@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { explainStack, publishedPort } from '@two-services/explain';
 import { sample } from '@two-services/service-kit/testing';
 import {
+  addressOn,
   ComposeProject,
   get,
   getInside,
@@ -40,16 +41,6 @@ const skip =
 /** The family an address is of, as the answer writes it. */
 function familyOf(written: string): Family {
   return written.startsWith('[') ? 'IPv6' : 'IPv4';
-}
-
-/** A container's address on a network, or (`gateway`) that network's gateway as the container sees it, in `family`, as the answer writes it. */
-function addressOn(info: ContainerInfo, network: string, family: Family, gateway = false): string {
-  const endpoint = info.NetworkSettings.Networks?.[network];
-  const six = family === 'IPv6';
-  const address = gateway ? (six ? endpoint?.IPv6Gateway : endpoint?.Gateway) : six ? endpoint?.GlobalIPv6Address : endpoint?.IPAddress;
-  if (address === undefined || address === '')
-    throw new Error(`${info.Name} has no ${family} ${gateway ? 'gateway' : 'address'} on ${network}`);
-  return six ? `[${address}]` : address;
 }
 
 /** The ends of a greeting line, as written. */

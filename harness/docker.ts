@@ -161,17 +161,13 @@ export class ComposeProject {
     lineOneFrom: 'gateway' | 'own' = 'gateway',
     family: Family = 'IPv4',
   ): string {
-    const front = onNetwork(service1, this.network('frontend'));
-    const back1 = onNetwork(service1, this.network('backend'));
-    const back2 = onNetwork(service2, this.network('backend'));
-    if (!(front && back1 && back2)) throw new Error('service1 is not on frontend and backend, or service2 not on backend');
-    const six = family === 'IPv6';
-    const at = (endpoint: EndpointInfo): string => endpointPattern(six ? endpoint.GlobalIPv6Address : endpoint.IPAddress);
+    const at = (info: ContainerInfo, network: string, gateway = false): string =>
+      addressOn(info, this.network(network), family, gateway).replace(/[.[\]]/g, '\\$&');
     const from =
       lineOneFrom === 'own'
-        ? `(?<own>${at(front)}|${at(back1)}):(\\d+) to \\k<own>`
-        : `${endpointPattern(six ? front.IPv6Gateway : front.Gateway)}:(\\d+) to ${at(front)}`;
-    return `Hello from ${from}:8001\\nHello from ${at(back1)}:(\\d+) to ${at(back2)}:8002\\n`;
+        ? `(?<own>${at(service1, 'frontend')}|${at(service1, 'backend')}):(\\d+) to \\k<own>`
+        : `${at(service1, 'frontend', true)}:(\\d+) to ${at(service1, 'frontend')}`;
+    return `Hello from ${from}:8001\\nHello from ${at(service1, 'backend')}:(\\d+) to ${at(service2, 'backend')}:8002\\n`;
   }
 
   /** Freezes a service's container, and fails unless the engine says it is paused: some front ends exit 0 when the engine refused. */
@@ -185,11 +181,18 @@ export class ComposeProject {
 /** An address family. */
 export type Family = 'IPv4' | 'IPv6';
 
-/** An address as the answer writes it (IPv6 in brackets), as a regular expression. */
-function endpointPattern(address: string): string {
-  if (address === '') throw new Error('no address of that family');
-  const written = address.includes(':') ? `[${address}]` : address;
-  return written.replace(/[.[\]]/g, '\\$&');
+/**
+ * A container's address on a network, or (`gateway`) that network's gateway
+ * as the container sees it, in `family`, as the answer writes it (IPv6 in
+ * brackets); throws when it has none.
+ */
+export function addressOn(info: ContainerInfo, network: string, family: Family = 'IPv4', gateway = false): string {
+  const endpoint = info.NetworkSettings.Networks?.[network];
+  const six = family === 'IPv6';
+  const address = gateway ? (six ? endpoint?.IPv6Gateway : endpoint?.Gateway) : six ? endpoint?.GlobalIPv6Address : endpoint?.IPAddress;
+  if (address === undefined || address === '')
+    throw new Error(`${info.Name} has no ${family} ${gateway ? 'gateway' : 'address'} on ${network}`);
+  return six ? `[${address}]` : address;
 }
 
 /** A container on one network, as its inspect shows it. */
